@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+//
+// CryptoNET SEM: secure e-mail for organisations.
+//
+// Targets are listed bottom-up, in the order the layers depend on each other:
+//   C bindings (COpenSSL, CSQLite, CShims)
+//   → foundation (SEMLogging, SEMCrypto, SEMStorage)
+//   → executables (sem, semd, semctl).
+// OpenSSL is imported by SEMCrypto alone and SQLite by SEMStorage alone.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "CryptoNET-SEM",
+    products: [
+        .executable(name: "sem", targets: ["sem"]),
+        .executable(name: "semd", targets: ["semd"]),
+        .executable(name: "semctl", targets: ["semctl"]),
+    ],
+    targets: [
+        // MARK: C bindings
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "CShims",
+            dependencies: ["COpenSSL"]
+        ),
+
+        // MARK: Foundation layer
+        .target(name: "SEMLogging", swiftSettings: strict),
+        .target(
+            name: "SEMCrypto",
+            dependencies: ["COpenSSL", "CShims", "SEMLogging"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SEMStorage",
+            dependencies: ["CSQLite", "SEMCrypto", "SEMLogging"],
+            swiftSettings: strict
+        ),
+
+        // MARK: Executables
+        .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
+        .executableTarget(name: "semd", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
+        .executableTarget(name: "semctl", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
+
+        // MARK: Tests
+        .testTarget(name: "SEMLoggingTests", dependencies: ["SEMLogging"], swiftSettings: strict),
+        .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging"], swiftSettings: strict),
+        .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

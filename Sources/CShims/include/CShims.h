@@ -1,0 +1,60 @@
+/*
+ * CShims - plain functions for the OpenSSL macros that Swift cannot import.
+ *
+ * Every function here is a one-line wrapper; logic belongs in Swift.
+ */
+#ifndef SEM_CSHIMS_H
+#define SEM_CSHIMS_H
+
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <stddef.h>
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/ssl.h>
+#include <openssl/cms.h>
+#include <openssl/ocsp.h>
+
+/* BIO */
+long sem_BIO_get_mem_data(BIO *bio, char **out);
+void sem_OPENSSL_free(void *ptr);
+
+/* STACK_OF(X509) */
+STACK_OF(X509) *sem_sk_X509_new_null(void);
+int sem_sk_X509_push(STACK_OF(X509) *stack, X509 *cert);
+int sem_sk_X509_num(const STACK_OF(X509) *stack);
+X509 *sem_sk_X509_value(const STACK_OF(X509) *stack, int index);
+void sem_sk_X509_free(STACK_OF(X509) *stack);
+void sem_sk_X509_pop_free(STACK_OF(X509) *stack);
+
+/* STACK_OF(X509_CRL) */
+STACK_OF(X509_CRL) *sem_sk_X509_CRL_new_null(void);
+int sem_sk_X509_CRL_push(STACK_OF(X509_CRL) *stack, X509_CRL *crl);
+void sem_sk_X509_CRL_free(STACK_OF(X509_CRL) *stack);
+
+/* STACK_OF(GENERAL_NAME) */
+int sem_sk_GENERAL_NAME_num(const GENERAL_NAMES *names);
+GENERAL_NAME *sem_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index);
+void sem_GENERAL_NAMES_free(GENERAL_NAMES *names);
+
+/* STACK_OF(CMS_SignerInfo), STACK_OF(CMS_RecipientInfo) */
+int sem_sk_CMS_SignerInfo_num(STACK_OF(CMS_SignerInfo) *stack);
+CMS_SignerInfo *sem_sk_CMS_SignerInfo_value(STACK_OF(CMS_SignerInfo) *stack, int index);
+int sem_sk_CMS_RecipientInfo_num(STACK_OF(CMS_RecipientInfo) *stack);
+CMS_RecipientInfo *sem_sk_CMS_RecipientInfo_value(STACK_OF(CMS_RecipientInfo) *stack, int index);
+
+/* STACK_OF(X509_REVOKED) */
+int sem_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *stack);
+X509_REVOKED *sem_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index);
+
+/* STACK_OF(OPENSSL_STRING) as returned by X509_get1_email / X509_get1_ocsp */
+int sem_sk_OPENSSL_STRING_num(STACK_OF(OPENSSL_STRING) *stack);
+const char *sem_sk_OPENSSL_STRING_value(STACK_OF(OPENSSL_STRING) *stack, int index);
+
+/* SSL */
+long sem_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
+long sem_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
+long sem_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
+long sem_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
+
+#endif

@@ -1,0 +1,49 @@
+#include "CShims.h"
+
+long sem_BIO_get_mem_data(BIO *bio, char **out) { return BIO_get_mem_data(bio, out); }
+void sem_OPENSSL_free(void *ptr) { OPENSSL_free(ptr); }
+
+STACK_OF(X509) *sem_sk_X509_new_null(void) { return sk_X509_new_null(); }
+int sem_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) { return sk_X509_push(stack, cert); }
+int sem_sk_X509_num(const STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+X509 *sem_sk_X509_value(const STACK_OF(X509) *stack, int index) { return sk_X509_value(stack, index); }
+void sem_sk_X509_free(STACK_OF(X509) *stack) { sk_X509_free(stack); }
+void sem_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }
+
+STACK_OF(X509_CRL) *sem_sk_X509_CRL_new_null(void) { return sk_X509_CRL_new_null(); }
+int sem_sk_X509_CRL_push(STACK_OF(X509_CRL) *stack, X509_CRL *crl) { return sk_X509_CRL_push(stack, crl); }
+void sem_sk_X509_CRL_free(STACK_OF(X509_CRL) *stack) { sk_X509_CRL_free(stack); }
+
+int sem_sk_GENERAL_NAME_num(const GENERAL_NAMES *names) { return sk_GENERAL_NAME_num(names); }
+GENERAL_NAME *sem_sk_GENERAL_NAME_value(const GENERAL_NAMES *names, int index) {
+    return sk_GENERAL_NAME_value(names, index);
+}
+void sem_GENERAL_NAMES_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
+
+int sem_sk_CMS_SignerInfo_num(STACK_OF(CMS_SignerInfo) *stack) { return sk_CMS_SignerInfo_num(stack); }
+CMS_SignerInfo *sem_sk_CMS_SignerInfo_value(STACK_OF(CMS_SignerInfo) *stack, int index) {
+    return sk_CMS_SignerInfo_value(stack, index);
+}
+int sem_sk_CMS_RecipientInfo_num(STACK_OF(CMS_RecipientInfo) *stack) { return sk_CMS_RecipientInfo_num(stack); }
+CMS_RecipientInfo *sem_sk_CMS_RecipientInfo_value(STACK_OF(CMS_RecipientInfo) *stack, int index) {
+    return sk_CMS_RecipientInfo_value(stack, index);
+}
+
+int sem_sk_X509_REVOKED_num(const STACK_OF(X509_REVOKED) *stack) { return sk_X509_REVOKED_num(stack); }
+X509_REVOKED *sem_sk_X509_REVOKED_value(const STACK_OF(X509_REVOKED) *stack, int index) {
+    return sk_X509_REVOKED_value(stack, index);
+}
+
+int sem_sk_OPENSSL_STRING_num(STACK_OF(OPENSSL_STRING) *stack) { return sk_OPENSSL_STRING_num(stack); }
+const char *sem_sk_OPENSSL_STRING_value(STACK_OF(OPENSSL_STRING) *stack, int index) {
+    return sk_OPENSSL_STRING_value(stack, index);
+}
+
+long sem_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_min_proto_version(ctx, version);
+}
+long sem_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_max_proto_version(ctx, version);
+}
+long sem_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+long sem_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
