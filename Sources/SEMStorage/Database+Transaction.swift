@@ -11,6 +11,7 @@ extension Database {
     /// transaction never fails halfway because another writer got there first; it waits
     /// up to the busy timeout instead. With synchronous=FULL the data is on disk when
     /// this method returns.
+    @discardableResult
     public func transaction<T>(_ body: (Database) throws -> T) throws -> T {
         try locked {
             let depth = transactionDepth
