@@ -28,7 +28,8 @@ extension BlobStore {
             if chunk.isEmpty { break }
             guard chunk.count <= Self.chunkSize else {
                 throw StorageError(.invalidArgument,
-                                   "The reader returned \(chunk.count) bytes where at most \(Self.chunkSize) were asked for.")
+                                   "The reader returned \(chunk.count) bytes where at most \(Self.chunkSize) "
+                                   + "were asked for.")
             }
             total += Int64(chunk.count)
             guard total <= maxSize else {
@@ -161,11 +162,17 @@ final class TemporaryBlobFile {
             try FileSystem.syncDirectory(store.rootPath)
         }
         if let existing = try store.storedSize(id) {
-            if existing == size { return }
+            if existing == size {
+                // Another writer may have renamed it a moment ago and not yet synced the
+                // directory; syncing here too means no `put` returns before its blob is durable.
+                try FileSystem.syncDirectory(directory)
+                return
+            }
             store.logger.warning("blob.damaged_replaced", ["id": id, "size": existing, "expected": size])
         }
         try FileSystem.rename(path, to: store.path(for: id))
         committed = true
         try FileSystem.syncDirectory(directory)
+        store.logger.debug("blob.stored", ["id": id, "size": size])
     }
 }

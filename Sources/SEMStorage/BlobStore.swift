@@ -29,7 +29,8 @@ public struct BlobID: Hashable, Sendable, Comparable, CustomStringConvertible, C
     /// id taken from a request can never name a path outside the store.
     public init(hex: String) throws {
         let lower = hex.lowercased()
-        guard lower.utf8.count == 64, lower.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        let isHexDigit = { (byte: UInt8) in (48...57).contains(byte) || (97...102).contains(byte) }
+        guard lower.utf8.count == 64, lower.utf8.allSatisfy(isHexDigit) else {
             throw StorageError(.invalidArgument, "A blob id must be 64 hexadecimal digits.")
         }
         self.hex = lower
@@ -107,7 +108,11 @@ public struct BlobStore: Sendable {
     @discardableResult
     public func put(_ content: Data) throws -> BlobID {
         let id = BlobID.of(content)
-        if try storedSize(id) == Int64(content.count) { return id }
+        if try storedSize(id) == Int64(content.count) {
+            // Synced for the same reason as in `TemporaryBlobFile.commit`.
+            try FileSystem.syncDirectory(directory(for: id))
+            return id
+        }
         let temporary = try TemporaryBlobFile(store: self)
         try temporary.file.write(content)
         try temporary.commit(as: id, size: Int64(content.count))

@@ -238,7 +238,8 @@ public final class Database: @unchecked Sendable {
     private func checkSQL(_ sql: String) throws {
         let length = sql.utf8.count
         guard length <= options.maximumSQLLength else {
-            throw StorageError(.invalidArgument, "The SQL text is \(length) bytes; the limit is \(options.maximumSQLLength).")
+            throw StorageError(.invalidArgument,
+                               "The SQL text is \(length) bytes; the limit is \(options.maximumSQLLength).")
         }
         guard !sql.utf8.contains(0) else {
             throw StorageError(.invalidArgument, "The SQL text contains a NUL character.")

@@ -50,7 +50,8 @@ struct DatabaseTests {
     func namedParameters() throws {
         let db = try memory()
         try db.execute("INSERT INTO item (i, t) VALUES (:number, @label)", named: ["number": 7, "@label": "seven"])
-        let row = try #require(try db.queryOne("SELECT i AS number, t AS label FROM item WHERE i = :n", named: [":n": 7]))
+        let sql = "SELECT i AS number, t AS label FROM item WHERE i = :n"
+        let row = try #require(try db.queryOne(sql, named: [":n": 7]))
         #expect(try row.int("number") == 7)
         #expect(try row.string("label") == "seven")
         #expect(row.columnNames == ["number", "label"])
@@ -161,6 +162,7 @@ struct DatabaseTests {
     @Test("a file database uses WAL, synchronous FULL and foreign keys, with mode 0600")
     func fileSettings() throws {
         let directory = try StorageTemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path("server.sqlite")
         let db = try Database(path: path)
         #expect(try db.queryOne("PRAGMA journal_mode")?.string(0) == "wal")
@@ -176,6 +178,7 @@ struct DatabaseTests {
     @Test("data written to a file survives closing and reopening")
     func persistence() throws {
         let directory = try StorageTemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path("persist.sqlite")
         do {
             let db = try Database(path: path)
@@ -189,6 +192,7 @@ struct DatabaseTests {
     @Test("a file that is not a database is reported as corrupt")
     func notADatabase() throws {
         let directory = try StorageTemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path("garbage.sqlite")
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
         #expect(throws: StorageError(.corrupt, "")) { try Database(path: path) }

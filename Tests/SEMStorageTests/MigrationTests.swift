@@ -10,7 +10,8 @@ struct MigrationTests {
             CREATE TABLE user (id INTEGER PRIMARY KEY, domain INTEGER NOT NULL REFERENCES domain(id), local TEXT);
             CREATE INDEX user_domain ON user(domain);
             """),
-        Migration(version: 5, name: "user flags", sql: "ALTER TABLE user ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0"),
+        Migration(version: 5, name: "user flags",
+                  sql: "ALTER TABLE user ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0"),
     ]
 
     private func recorded(_ db: Database) throws -> [String] {
@@ -41,6 +42,7 @@ struct MigrationTests {
     @Test("running again applies only the migrations that are new")
     func incremental() throws {
         let directory = try StorageTemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path("schema.sqlite")
         do {
             let db = try Database(path: path)

@@ -93,6 +93,7 @@ struct TransactionTests {
     @Test("a second connection waiting for the write lock fails with busy after its timeout")
     func busyAcrossConnections() throws {
         let directory = try StorageTemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path("busy.sqlite")
         let first = try Database(path: path)
         try first.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")

@@ -6,7 +6,8 @@ import SEMStorage
 import Glibc
 #endif
 
-/// A fresh directory under the system temporary directory, removed when the value goes away.
+/// A fresh directory under the system temporary directory. Tests call `remove()` in a
+/// `defer`, which also keeps the object alive until the end of the test.
 final class StorageTemporaryDirectory {
     let url: URL
 
@@ -16,7 +17,7 @@ final class StorageTemporaryDirectory {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    func remove() { try? FileManager.default.removeItem(at: url) }
 
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
