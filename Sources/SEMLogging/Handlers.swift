@@ -1,5 +1,5 @@
 // Log handlers: standard error for programs, memory for tests, nothing for silence.
-public import Foundation
+import Foundation
 import Synchronization
 
 /// Writes each record as one line to standard error with a single `write(2)`, so

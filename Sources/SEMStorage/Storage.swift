@@ -1,1 +1,0 @@
-// SEMStorage - SQLite (the only module that imports it) and the content-addressed blob store.
