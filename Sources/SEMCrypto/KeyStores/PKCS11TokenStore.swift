@@ -123,6 +123,8 @@ public final class PKCS11TokenStore: KeyStore {
     }
 
     /// Key-pair templates (PKCS#11 v2.40 §2.1.4 RSA, §2.3.8 EC key pair generation).
+    /// Every usage is set explicitly: modules differ in their defaults (SoftHSM turns
+    /// on decrypt and unwrap unless told otherwise), and a key should do only its job.
     private static func templates(label: String, algorithm: KeyAlgorithm) throws
         -> (mechanism: CK_MECHANISM_TYPE, publicKey: [PKCS11Attribute], privateKey: [PKCS11Attribute]) {
         // CKA_ID links the two halves (and later a certificate) the way most tools expect.
@@ -131,13 +133,13 @@ public final class PKCS11TokenStore: KeyStore {
         var publicKey: [PKCS11Attribute] = [
             .ulong(CK_ATTRIBUTE_TYPE(CKA_CLASS), CK_OBJECT_CLASS(CKO_PUBLIC_KEY)),
             .bool(CK_ATTRIBUTE_TYPE(CKA_TOKEN), true), .bool(CK_ATTRIBUTE_TYPE(CKA_PRIVATE), false),
-            .bool(CK_ATTRIBUTE_TYPE(CKA_VERIFY), true), name, id,
+            .bool(CK_ATTRIBUTE_TYPE(CKA_VERIFY), true), .bool(CK_ATTRIBUTE_TYPE(CKA_WRAP), false), name, id,
         ]
         var privateKey: [PKCS11Attribute] = [
             .ulong(CK_ATTRIBUTE_TYPE(CKA_CLASS), CK_OBJECT_CLASS(CKO_PRIVATE_KEY)),
             .bool(CK_ATTRIBUTE_TYPE(CKA_TOKEN), true), .bool(CK_ATTRIBUTE_TYPE(CKA_PRIVATE), true),
             .bool(CK_ATTRIBUTE_TYPE(CKA_SENSITIVE), true), .bool(CK_ATTRIBUTE_TYPE(CKA_EXTRACTABLE), false),
-            .bool(CK_ATTRIBUTE_TYPE(CKA_SIGN), true), name, id,
+            .bool(CK_ATTRIBUTE_TYPE(CKA_SIGN), true), .bool(CK_ATTRIBUTE_TYPE(CKA_UNWRAP), false), name, id,
         ]
         switch algorithm {
         case .rsa(let bits):
@@ -150,14 +152,15 @@ public final class PKCS11TokenStore: KeyStore {
                           .ulong(CK_ATTRIBUTE_TYPE(CKA_MODULUS_BITS), CK_ULONG(bits)),
                           PKCS11Attribute(type: CK_ATTRIBUTE_TYPE(CKA_PUBLIC_EXPONENT), value: [0x01, 0x00, 0x01])]
             privateKey += [.ulong(CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), CK_KEY_TYPE(CKK_RSA)),
-                           .bool(CK_ATTRIBUTE_TYPE(CKA_DECRYPT), true)]
+                           .bool(CK_ATTRIBUTE_TYPE(CKA_DECRYPT), true), .bool(CK_ATTRIBUTE_TYPE(CKA_DERIVE), false)]
             return (CK_MECHANISM_TYPE(CKM_RSA_PKCS_KEY_PAIR_GEN), publicKey, privateKey)
         case .ecP256, .ecP384:
             publicKey += [.ulong(CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), CK_KEY_TYPE(CKK_EC)),
+                          .bool(CK_ATTRIBUTE_TYPE(CKA_ENCRYPT), false),
                           PKCS11Attribute(type: CK_ATTRIBUTE_TYPE(CKA_EC_PARAMS),
                                           value: try PKCS11Engine.curveParameters(algorithm))]
             privateKey += [.ulong(CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), CK_KEY_TYPE(CKK_EC)),
-                           .bool(CK_ATTRIBUTE_TYPE(CKA_DERIVE), true)]
+                           .bool(CK_ATTRIBUTE_TYPE(CKA_DERIVE), true), .bool(CK_ATTRIBUTE_TYPE(CKA_DECRYPT), false)]
             return (CK_MECHANISM_TYPE(CKM_EC_KEY_PAIR_GEN), publicKey, privateKey)
         }
     }
