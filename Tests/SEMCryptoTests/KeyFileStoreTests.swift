@@ -59,9 +59,11 @@ struct KeyFileStoreTests {
             let first = try store.generateKey(label: "mine", algorithm: .ecP256)
             let file = try store.fileURL(label: "mine")
             let before = try Data(contentsOf: file)
-            #expect(throws: CryptoError(.invalidArgument, "")) { try store.generateKey(label: "mine", algorithm: .ecP256) }
-            #expect(throws: CryptoError(.invalidArgument, "")) { try store.importKey(try PrivateKey.generate(.ecP256),
-                                                                                     label: "mine") }
+            let other = try PrivateKey.generate(.ecP256)
+            #expect(throws: CryptoError(.invalidArgument, "")) {
+                try store.generateKey(label: "mine", algorithm: .ecP256)
+            }
+            #expect(throws: CryptoError(.invalidArgument, "")) { try store.importKey(other, label: "mine") }
             #expect(try Data(contentsOf: file) == before)
             #expect(try store.privateKey(label: "mine").matches(first.publicKey))
         }
@@ -71,7 +73,9 @@ struct KeyFileStoreTests {
           arguments: ["", "../escape", "a/b", ".hidden", "spaced label", String(repeating: "x", count: 65)])
     func badLabels(_ label: String) throws {
         try withStore { store, _ in
-            #expect(throws: CryptoError(.invalidArgument, "")) { try store.generateKey(label: label, algorithm: .ecP256) }
+            #expect(throws: CryptoError(.invalidArgument, "")) {
+                try store.generateKey(label: label, algorithm: .ecP256)
+            }
             #expect(throws: CryptoError(.invalidArgument, "")) { try store.privateKey(label: label) }
         }
     }
@@ -164,7 +168,8 @@ struct KeyFileStoreTests {
             let store = try EncryptedKeyFileStore(directory: root, passphrase: Secret(Self.passphrase))
             #expect(store.iterations == PrivateKey.defaultKDFIterations)
             _ = try store.generateKey(label: "slow", algorithm: .ecP256)
-            let parsed = try KeyStoreTestSupport.run("openssl", ["asn1parse", "-in", try store.fileURL(label: "slow").path])
+            let file = try store.fileURL(label: "slow")
+            let parsed = try KeyStoreTestSupport.run("openssl", ["asn1parse", "-in", file.path])
             try #require(parsed.status == 0, "openssl asn1parse failed: \(parsed.errors)")
             #expect(parsed.output.contains("INTEGER           :0927C0"))  // 600,000
             #expect(parsed.output.contains("hmacWithSHA256"))

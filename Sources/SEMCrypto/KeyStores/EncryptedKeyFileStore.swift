@@ -94,7 +94,8 @@ public struct EncryptedKeyFileStore: KeyStore {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw CryptoError(.fileSystem, "The key directory \(directory.path) could not be listed.", detail: "\(error)")
+            throw CryptoError(.fileSystem, "The key directory \(directory.path) could not be listed.",
+                              detail: "\(error)")
         }
         return names.compactMap { name -> String? in
             guard name.hasSuffix(Self.fileSuffix) else { return nil }

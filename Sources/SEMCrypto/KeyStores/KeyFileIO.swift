@@ -89,7 +89,9 @@ enum KeyFileIO {
         guard descriptor >= 0 else {
             let failure = errno
             if failure == ENOENT { return nil }
-            if failure == ELOOP { throw CryptoError(.fileSystem, "\(path) is a symbolic link; key files must be plain files.") }
+            if failure == ELOOP {
+                throw CryptoError(.fileSystem, "\(path) is a symbolic link; key files must be plain files.")
+            }
             throw systemError("The key file \(path) could not be opened", failure)
         }
         defer { close(descriptor) }
@@ -97,7 +99,8 @@ enum KeyFileIO {
         guard fstat(descriptor, &info) == 0 else { throw systemError("The key file \(path) cannot be examined", errno) }
         guard info.st_mode & S_IFMT == S_IFREG else { throw CryptoError(.fileSystem, "\(path) is not a regular file.") }
         guard info.st_uid == geteuid() else {
-            throw CryptoError(.fileSystem, "The key file \(path) belongs to another user (uid \(info.st_uid)); it is not used.")
+            throw CryptoError(.fileSystem,
+                              "The key file \(path) belongs to another user (uid \(info.st_uid)); it is not used.")
         }
         guard info.st_mode & 0o077 == 0 else {
             throw CryptoError(.fileSystem, "The key file \(path) is accessible to other users (mode "

@@ -72,7 +72,9 @@ final class PKCS11Engine {
         let object = try OpenSSL.unwrap(OBJ_nid2obj(nid), .internalFailure, "The curve identifier is unknown.")
         var out: UnsafeMutablePointer<UInt8>?
         let length = i2d_ASN1_OBJECT(object, &out)
-        guard length > 0, let out else { throw OpenSSL.error(.internalFailure, "The curve identifier could not be encoded.") }
+        guard length > 0, let out else {
+            throw OpenSSL.error(.internalFailure, "The curve identifier could not be encoded.")
+        }
         defer { CRYPTO_free(out, #fileID, #line) }
         return Array(UnsafeBufferPointer(start: out, count: Int(length)))
     }

@@ -19,7 +19,11 @@
 //
 // Known limits: deleting a key removes the private and public key objects with that
 // label, not a certificate stored under the same label. The PIN is kept in memory (as a
-// `Secret`) for the store's lifetime because loading a key may need a fresh login.
+// `Secret`) for the store's lifetime because loading a key may need a fresh login. The
+// libp11 ENGINE lists the module's slots once, at its first use, so a token that appears
+// later may be found and managed by a new store while its keys cannot be loaded until the
+// process restarts (SoftHSM itself scans its token directory only at initialisation).
+// A key whose object has CKA_ALWAYS_AUTHENTICATE (a PIN per signature) is not supported.
 import CPKCS11
 import Foundation
 import Synchronization
@@ -73,7 +77,8 @@ public final class PKCS11TokenStore: KeyStore {
             let existing = try session.keys(class: CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label)
                 + session.keys(class: CK_OBJECT_CLASS(CKO_PUBLIC_KEY), label: label)
             guard existing.isEmpty else {
-                throw CryptoError(.invalidArgument, "A key labelled '\(label)' already exists on token '\(tokenLabel)'.")
+                throw CryptoError(.invalidArgument,
+                                  "A key labelled '\(label)' already exists on token '\(tokenLabel)'.")
             }
             try session.generateKeyPair(mechanism: templates.mechanism, publicTemplate: templates.publicKey,
                                         privateTemplate: templates.privateKey, tokenLabel: tokenLabel)
@@ -144,8 +149,8 @@ public final class PKCS11TokenStore: KeyStore {
         switch algorithm {
         case .rsa(let bits):
             guard bits >= KeyAlgorithm.minimumRSABits, bits <= 8192 else {
-                throw CryptoError(.unsupportedAlgorithm,
-                                  "RSA keys must have between \(KeyAlgorithm.minimumRSABits) and 8192 bits, not \(bits).")
+                throw CryptoError(.unsupportedAlgorithm, "RSA keys must have between "
+                                  + "\(KeyAlgorithm.minimumRSABits) and 8192 bits, not \(bits).")
             }
             publicKey += [.ulong(CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), CK_KEY_TYPE(CKK_RSA)),
                           .bool(CK_ATTRIBUTE_TYPE(CKA_ENCRYPT), true),
