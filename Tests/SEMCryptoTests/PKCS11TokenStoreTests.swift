@@ -30,6 +30,17 @@ struct PKCS11TokenStoreTests {
         #expect(key.publicKey.isValidSignature(again, for: message, digest: .sha384))
     }
 
+    @Test("a token whose label needs percent-encoding in a PKCS#11 URI works")
+    func labelWithSpecialCharacters() throws {
+        let token = fixture.specialToken
+        let store = try openStore(token)
+        let key = try store.generateKey(label: "odd-token", algorithm: .ecP256)
+        #expect(key.location == .token(label: "SEM test #0 (50% full)", object: "odd-token"))
+        let message = Data("through an encoded URI".utf8)
+        #expect(key.publicKey.isValidSignature(try store.privateKey(label: "odd-token").sign(message), for: message))
+        #expect(PKCS11TokenStore.percentEncoded(token.label) == "SEM%20test%20%230%20%2850%25%20full%29")
+    }
+
     @Test("a token key refuses every export")
     func tokenKeyRefusesExport() throws {
         let token = try fixture.takeToken()

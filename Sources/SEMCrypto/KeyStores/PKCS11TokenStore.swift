@@ -30,7 +30,8 @@ import Synchronization
 
 /// Private keys on one PKCS#11 token, addressed by the token's label.
 public final class PKCS11TokenStore: KeyStore {
-    /// Path of the PKCS#11 module (for example /usr/lib/softhsm/libsofthsm2.so).
+    /// Path of the PKCS#11 module with symbolic links resolved
+    /// (for example /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so).
     public let modulePath: String
     /// Label of the token this store uses.
     public let tokenLabel: String
@@ -74,14 +75,18 @@ public final class PKCS11TokenStore: KeyStore {
         try Self.validate(label: label)
         let templates = try Self.templates(label: label, algorithm: algorithm)
         try session.withLock { session in
-            let existing = try session.keys(class: CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label)
-                + session.keys(class: CK_OBJECT_CLASS(CKO_PUBLIC_KEY), label: label)
-            guard existing.isEmpty else {
-                throw CryptoError(.invalidArgument,
-                                  "A key labelled '\(label)' already exists on token '\(tokenLabel)'.")
+            // The module lock makes check-and-create atomic for every store in this
+            // process; another process writing to the same token could still race.
+            try module.state.withLock { _ in
+                let existing = try session.keys(class: CK_OBJECT_CLASS(CKO_PRIVATE_KEY), label: label)
+                    + session.keys(class: CK_OBJECT_CLASS(CKO_PUBLIC_KEY), label: label)
+                guard existing.isEmpty else {
+                    throw CryptoError(.invalidArgument,
+                                      "A key labelled '\(label)' already exists on token '\(tokenLabel)'.")
+                }
+                try session.generateKeyPair(mechanism: templates.mechanism, publicTemplate: templates.publicKey,
+                                            privateTemplate: templates.privateKey, tokenLabel: tokenLabel)
             }
-            try session.generateKeyPair(mechanism: templates.mechanism, publicTemplate: templates.publicKey,
-                                        privateTemplate: templates.privateKey, tokenLabel: tokenLabel)
         }
         return try privateKey(label: label)
     }

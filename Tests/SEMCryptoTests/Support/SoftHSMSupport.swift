@@ -53,7 +53,9 @@ final class SoftHSMFixture: Sendable {
         }
         var tokens: [Token] = []
         for index in 0..<Self.poolSize {
-            let token = Token(label: String(format: "sem-test-%02d", index), pin: "pin-\(UUID().uuidString.prefix(8))",
+            // The first token's label needs percent-encoding in a PKCS#11 URI (RFC 7512).
+            let label = index == 0 ? "SEM test #0 (50% full)" : String(format: "sem-test-%02d", index)
+            let token = Token(label: label, pin: "pin-\(UUID().uuidString.prefix(8))",
                               soPin: "so-\(UUID().uuidString.prefix(8))")
             let result = try KeyStoreTestSupport.run(
                 "softhsm2-util", ["--init-token", "--free", "--label", token.label, "--so-pin", token.soPin,
@@ -63,8 +65,12 @@ final class SoftHSMFixture: Sendable {
             }
             tokens.append(token)
         }
+        specialToken = tokens.removeFirst()
         pool = Mutex(tokens.reversed())
     }
+
+    /// The token whose label has spaces and URI delimiters; reserved for one test.
+    let specialToken: Token
 
     /// Environment for tools run as separate processes.
     var environment: [String: String] { ["SOFTHSM2_CONF": configPath] }
