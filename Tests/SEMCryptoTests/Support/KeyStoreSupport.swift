@@ -1,4 +1,4 @@
-// Helpers for the key store tests: temporary directories and running command-line
+// Shared utilities for the key store tests: temporary directories and running command-line
 // tools (openssl, softhsm2-util, pkcs11-tool) as independent checks.
 import Foundation
 
