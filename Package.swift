@@ -3,10 +3,10 @@
 // CryptoNET SEM: secure e-mail for organisations.
 //
 // Targets are listed bottom-up, in the order the layers depend on each other:
-//   C bindings (COpenSSL, CSQLite, CShims)
+//   C bindings (COpenSSL, CSQLite, CPKCS11, CShims)
 //   → foundation (SEMLogging, SEMCrypto, SEMStorage)
 //   → executables (sem, semd, semctl).
-// OpenSSL is imported by SEMCrypto alone and SQLite by SEMStorage alone.
+// OpenSSL and PKCS#11 are imported by SEMCrypto alone and SQLite by SEMStorage alone.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -33,6 +33,9 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // PKCS#11 declarations only (header from libp11-kit-dev); token modules are
+        // loaded at run time with dlopen, so nothing is linked.
+        .systemLibrary(name: "CPKCS11"),
         .target(
             name: "CShims",
             dependencies: ["COpenSSL"]
@@ -42,7 +45,7 @@ let package = Package(
         .target(name: "SEMLogging", swiftSettings: strict),
         .target(
             name: "SEMCrypto",
-            dependencies: ["COpenSSL", "CShims", "SEMLogging"],
+            dependencies: ["COpenSSL", "CShims", "CPKCS11", "SEMLogging"],
             swiftSettings: strict
         ),
         .target(

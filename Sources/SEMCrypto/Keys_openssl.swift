@@ -122,11 +122,17 @@ public enum KeyLocation: Sendable, Equatable, CustomStringConvertible {
 public final class PrivateKey: @unchecked Sendable {
     let pointer: OpaquePointer
     public let location: KeyLocation
+    /// What must outlive the EVP_PKEY: for a token key, the loaded PKCS#11 module and
+    /// its ENGINE, whose methods the key calls. Nil for keys in memory. Released only
+    /// after `deinit` has freed the EVP_PKEY, because stored properties are released
+    /// after the body of `deinit` runs.
+    let owner: AnyObject?
 
     /// Takes ownership of one reference to `pointer`.
-    init(owning pointer: OpaquePointer, location: KeyLocation = .memory) {
+    init(owning pointer: OpaquePointer, location: KeyLocation = .memory, owner: AnyObject? = nil) {
         self.pointer = pointer
         self.location = location
+        self.owner = owner
     }
 
     deinit { EVP_PKEY_free(pointer) }
