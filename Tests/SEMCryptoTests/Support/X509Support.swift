@@ -118,3 +118,8 @@ extension Data {
         return copy
     }
 }
+
+extension Date {
+    /// Certificates and CRLs keep whole seconds.
+    var roundedDownToSecond: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
+}
