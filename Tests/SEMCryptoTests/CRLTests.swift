@@ -9,8 +9,10 @@ struct CRLTests {
         try CertificateRevocationList.issue(
             issuer: pki.issuing.certificate, key: pki.issuing.key, thisUpdate: pki.now - 60,
             nextUpdate: pki.now + 86400, crlNumber: number,
-            revoked: [RevokedEntry(serialNumber: leaf.serialNumber, revocationDate: pki.now - 120, reason: .keyCompromise),
-                      RevokedEntry(serialNumber: Data([0x12, 0x34]), revocationDate: pki.now - 600)])
+            revoked: [
+                RevokedEntry(serialNumber: leaf.serialNumber, revocationDate: pki.now - 120, reason: .keyCompromise),
+                RevokedEntry(serialNumber: Data([0x12, 0x34]), revocationDate: pki.now - 600),
+            ])
     }
 
     @Test("an issued CRL reads back with number, times, entries, reasons and key identifier")
@@ -93,7 +95,8 @@ struct CRLTests {
         let made = try scratch.openssl(["ca", "-config", "ca.cnf", "-gencrl", "-cert", "ca.pem", "-keyfile", "ca.key",
                                         "-out", "crl.pem"])
         try #require(made.status == 0, "\(made.all)")
-        let crl = try CertificateRevocationList(pemEncoded: String(decoding: try scratch.read("crl.pem"), as: UTF8.self))
+        let pem = String(decoding: try scratch.read("crl.pem"), as: UTF8.self)
+        let crl = try CertificateRevocationList(pemEncoded: pem)
         #expect(crl.crlNumber == 0x2A)
         #expect(crl.isSignature(verifiedBy: pki.issuing.key.publicKey))
         let entry = try #require(crl.entry(forSerial: Data([0x0A, 0x0B])))

@@ -58,6 +58,9 @@ struct OCSPTests {
         #expect(parsed.nonce?.count == 32)
         #expect(parsed.nonce == request.nonce)
         #expect(try fixture.request(nonce: false).nonce == nil)
+        #expect(throws: CryptoError(.invalidArgument, "")) {
+            try OCSPRequest(certificate: fixture.leaf, issuer: fixture.pki.root.certificate)
+        }
     }
 
     @Test("good, revoked and unknown answers verify, from a delegated responder and from the CA itself")
@@ -260,7 +263,11 @@ struct OCSPTests {
         #expect(throws: CryptoError(.malformedInput, "")) { try OCSPRequest(derEncoded: Data("GET /".utf8)) }
         #expect(throws: CryptoError(.malformedInput, "")) { try OCSPRequest(derEncoded: request + Data([0])) }
         #expect(throws: CryptoError(.malformedInput, "")) { try OCSPResponse(derEncoded: response.prefix(30)) }
-        #expect(throws: CryptoError(.malformedInput, "")) { try OCSPResponse(derEncoded: Data([0x30, 0x03, 0x0A, 0x01, 0x04])) }
-        #expect(throws: CryptoError(.malformedInput, "")) { try OCSPResponse(derEncoded: Data(repeating: 0xFF, count: 64)) }
+        // responseStatus 4 is not defined (RFC 6960 §4.2.1).
+        let undefinedStatus = Data([0x30, 0x03, 0x0A, 0x01, 0x04])
+        #expect(throws: CryptoError(.malformedInput, "")) { try OCSPResponse(derEncoded: undefinedStatus) }
+        #expect(throws: CryptoError(.malformedInput, "")) {
+            try OCSPResponse(derEncoded: Data(repeating: 0xFF, count: 9))
+        }
     }
 }

@@ -30,7 +30,8 @@ public struct CertificateIssuer: Sendable {
         }
         // RFC 5280 §4.2.1.3: keyCertSign must be set to verify certificate signatures.
         if let usage = certificate.keyUsage, !usage.contains(.keyCertSign) {
-            throw CryptoError(.certificateUnsuitable, "\(certificate.subject) may not sign certificates (no keyCertSign).")
+            throw CryptoError(.certificateUnsuitable,
+                              "\(certificate.subject) may not sign certificates (no keyCertSign).")
         }
         self.certificate = certificate
         self.key = key
@@ -54,7 +55,8 @@ public struct CertificateIssuer: Sendable {
         }
         // RFC 5280 §4.2.1.9: pathLenConstraint 0 allows no further CA below.
         if profile.isCA, let limit = certificate.basicConstraints.pathLength, limit < 1 {
-            throw CryptoError(.certificateUnsuitable, "\(certificate.subject) may not certify further CAs (path length 0).")
+            throw CryptoError(.certificateUnsuitable,
+                              "\(certificate.subject) may not certify further CAs (path length 0).")
         }
         let notBefore = parameters.notBefore.wholeSeconds, notAfter = parameters.notAfter.wholeSeconds
         guard notBefore >= certificate.notBefore, notAfter <= certificate.notAfter else {

@@ -71,7 +71,8 @@ public final class CertificateSigningRequest: @unchecked Sendable, CustomStringC
     /// Parses DER. Trailing bytes after the request are refused.
     public convenience init(derEncoded der: Data) throws {
         guard der.count <= Self.maximumEncodedSize else {
-            throw CryptoError(.malformedInput, "The certificate request is larger than \(Self.maximumEncodedSize) bytes.")
+            throw CryptoError(.malformedInput,
+                              "The certificate request is larger than \(Self.maximumEncodedSize) bytes.")
         }
         OpenSSL.clearErrors()
         let bytes = Array(der)

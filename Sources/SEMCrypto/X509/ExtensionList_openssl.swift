@@ -59,7 +59,9 @@ final class ExtensionList {
 
     /// keyUsage (RFC 5280 §4.2.1.3); the RFC says it SHOULD be critical.
     func addKeyUsage(_ usage: KeyUsage, critical: Bool = true) throws {
-        guard !usage.isEmpty else { throw CryptoError(.invalidArgument, "A key usage extension needs at least one bit.") }
+        guard !usage.isEmpty else {
+            throw CryptoError(.invalidArgument, "A key usage extension needs at least one bit.")
+        }
         let bits = try OpenSSL.unwrap(ASN1_BIT_STRING_new(), .internalFailure, "Could not allocate a bit string.")
         defer { ASN1_BIT_STRING_free(bits) }
         for bit in usage.bitNumbers {
@@ -115,12 +117,16 @@ final class ExtensionList {
                 sem_GENERAL_NAMES_free(names)
                 throw error
             }
-            guard let point = DIST_POINT_new(), let name = DIST_POINT_NAME_new() else {
+            guard let name = DIST_POINT_NAME_new() else {
                 sem_GENERAL_NAMES_free(names)
-                throw OpenSSL.error(.internalFailure, "Could not allocate a distribution point.")
+                throw OpenSSL.error(.internalFailure, "Could not allocate a distribution point name.")
             }
             name.pointee.type = 0  // fullName
             name.pointee.name.fullname = names
+            guard let point = DIST_POINT_new() else {
+                DIST_POINT_NAME_free(name)
+                throw OpenSSL.error(.internalFailure, "Could not allocate a distribution point.")
+            }
             point.pointee.distpoint = name
             guard sem_sk_DIST_POINT_push(points, point) > 0 else {
                 DIST_POINT_free(point)

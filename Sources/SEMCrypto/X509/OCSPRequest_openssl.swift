@@ -113,6 +113,10 @@ public final class OCSPRequest: @unchecked Sendable, CustomStringConvertible {
         guard !certificates.isEmpty, certificates.count <= X509Input.maximumEntries else {
             throw CryptoError(.invalidArgument, "An OCSP request names 1 to \(X509Input.maximumEntries) certificates.")
         }
+        let issuerName = X509_get_subject_name(issuer.pointer)
+        for certificate in certificates where X509_NAME_cmp(X509_get_issuer_name(certificate.pointer), issuerName) != 0 {
+            throw CryptoError(.invalidArgument, "\(issuer.subject) is not the issuer of \(certificate.subject).")
+        }
         OpenSSL.clearErrors()
         let request = try OpenSSL.unwrap(OCSP_REQUEST_new(), .internalFailure, "Could not allocate a request.")
         do {

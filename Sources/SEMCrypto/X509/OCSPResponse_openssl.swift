@@ -66,7 +66,8 @@ public final class OCSPResponse: @unchecked Sendable, CustomStringConvertible {
     /// Takes ownership of `pointer`.
     init(owning pointer: OpaquePointer) {
         self.pointer = pointer
-        basic = OCSP_response_status(pointer) == OCSP_RESPONSE_STATUS_SUCCESSFUL ? OCSP_response_get1_basic(pointer) : nil
+        let successful = OCSP_response_status(pointer) == OCSP_RESPONSE_STATUS_SUCCESSFUL
+        basic = successful ? OCSP_response_get1_basic(pointer) : nil
         OpenSSL.clearErrors()
     }
 
@@ -107,7 +108,8 @@ public final class OCSPResponse: @unchecked Sendable, CustomStringConvertible {
         }
         let count = OCSP_request_onereq_count(request.pointer)
         guard count > 0, count <= X509Input.maximumEntries else {
-            throw CryptoError(.malformedInput, "An OCSP request must name 1 to \(X509Input.maximumEntries) certificates.")
+            throw CryptoError(.malformedInput,
+                              "An OCSP request must name 1 to \(X509Input.maximumEntries) certificates.")
         }
         if let nonce = request.nonce, nonce.count > 32 {
             throw CryptoError(.malformedInput, "The request's nonce is longer than 32 octets (RFC 8954 §2.1).")
@@ -120,7 +122,8 @@ public final class OCSPResponse: @unchecked Sendable, CustomStringConvertible {
         let end = try nextUpdate.map { try ASN1Time.make($0) }
         defer { if let end { ASN1_TIME_free(end) } }
         for index in 0..<count {
-            guard let certID = OCSP_request_onereq_get0(request.pointer, index).flatMap({ OCSP_onereq_get0_id($0) }) else {
+            guard let one = OCSP_request_onereq_get0(request.pointer, index),
+                  let certID = OCSP_onereq_get0_id(one) else {
                 throw CryptoError(.malformedInput, "The OCSP request holds an unreadable CertID.")
             }
             try add(try status(OCSPCertID(certID)), for: certID, to: basic, thisUpdate: start, nextUpdate: end)
@@ -241,10 +244,13 @@ public final class OCSPResponse: @unchecked Sendable, CustomStringConvertible {
         switch code {
         case V_OCSP_CERTSTATUS_GOOD: status = .good
         case V_OCSP_CERTSTATUS_REVOKED:
-            status = .revoked(date: ASN1Time.date(revoked), reason: RevocationReason(rawValue: Int(reason)) ?? .unspecified)
+            // An absent or unknown reason code reads as unspecified; the certificate is revoked either way.
+            let known = RevocationReason(rawValue: Int(reason)) ?? .unspecified
+            status = .revoked(date: ASN1Time.date(revoked), reason: known)
         default: status = .unknown
         }
         return OCSPSingleResponse(certID: OCSPCertID(certID), status: status,
-                                  thisUpdate: ASN1Time.date(thisUpdate), nextUpdate: nextUpdate.map { ASN1Time.date($0) })
+                                  thisUpdate: ASN1Time.date(thisUpdate),
+                                  nextUpdate: nextUpdate.map { ASN1Time.date($0) })
     }
 }

@@ -32,7 +32,8 @@ extension OCSPResponse {
     public func verifiedStatus(of certificate: Certificate, issuer: Certificate, expectedNonce: Data?,
                                at time: Date = Date(), clockSkew: TimeInterval = 300,
                                maximumAge: TimeInterval? = nil) throws -> OCSPCertStatus {
-        guard X509_NAME_cmp(X509_get_issuer_name(certificate.pointer), X509_get_subject_name(issuer.pointer)) == 0 else {
+        let issuerName = X509_get_subject_name(issuer.pointer)
+        guard X509_NAME_cmp(X509_get_issuer_name(certificate.pointer), issuerName) == 0 else {
             throw CryptoError(.invalidArgument, "\(issuer.subject) is not the issuer of \(certificate.subject).")
         }
         // 1. Only a successful response carries statuses; the others are unsigned.
@@ -59,7 +60,8 @@ extension OCSPResponse {
 
         // 6. The answer about this certificate.
         guard let single = singleResponses.first(where: { $0.certID.identifies(certificate, issuer: issuer) }) else {
-            throw CryptoError(.responderError, "The OCSP response does not mention certificate \(certificate.serialNumberHex).")
+            throw CryptoError(.responderError,
+                              "The OCSP response does not mention certificate \(certificate.serialNumberHex).")
         }
 
         // 7. RFC 6960 §4.2.2.1 and §3.2 items 4 and 5: the answer must be current.

@@ -33,11 +33,13 @@ enum X509Input {
         return name
     }
 
-    /// An absolute URI for CRL and OCSP locations: ASCII without spaces, with a scheme.
+    /// An absolute URI for CRL and OCSP locations: ASCII without spaces, at most 2048
+    /// characters, starting with a scheme and "://" (RFC 3986 §3.1 scheme characters).
     static func uri(_ text: String) throws -> String {
-        guard text.utf8.count <= 2048, isPrintableASCII(text), let colon = text.range(of: "://"),
-              let scheme = Optional(text[..<colon.lowerBound]), !scheme.isEmpty,
-              scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else {
+        let schemeCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+        guard text.utf8.count <= 2048, isPrintableASCII(text), let separator = text.range(of: "://"),
+              separator.lowerBound > text.startIndex,
+              text[..<separator.lowerBound].allSatisfy(schemeCharacters.contains) else {
             throw CryptoError(.invalidArgument, "'\(printable(text))' is not an absolute URI.")
         }
         return text
@@ -46,7 +48,9 @@ enum X509Input {
     /// A new ASN1_OBJECT for a dotted OID such as "1.3.6.1.4.1.99999.1". The caller owns it.
     static func object(_ oid: String) throws -> OpaquePointer {
         let parts = oid.split(separator: ".", omittingEmptySubsequences: false)
-        guard oid.count <= 128, parts.count >= 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }) else {
+        let digits = Set("0123456789")
+        guard oid.count <= 128, parts.count >= 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(digits.contains) })
+        else {
             throw CryptoError(.invalidArgument, "'\(printable(oid))' is not a dotted object identifier.")
         }
         OpenSSL.clearErrors()
@@ -84,13 +88,11 @@ enum X509Input {
 
     /// A short, printable echo of a refused value for error messages.
     static func printable(_ text: String) -> String {
-        let cleaned = String(text.unicodeScalars.prefix(80).map { $0.properties.isWhitespace || $0.value < 0x20 ? " " : Character($0) })
-        return text.unicodeScalars.count > 80 ? cleaned + "…" : cleaned
+        let scalars = text.unicodeScalars.prefix(80).map { scalar -> Character in
+            scalar.properties.isWhitespace || scalar.properties.generalCategory == .control ? " " : Character(scalar)
+        }
+        return text.unicodeScalars.count > 80 ? String(scalars) + "…" : String(scalars)
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 extension DistinguishedName {
@@ -107,12 +109,15 @@ extension DistinguishedName {
             let bytes = Array(attribute.value.utf8)
             guard !bytes.isEmpty, bytes.count <= 1024, !bytes.contains(0) else {
                 X509_NAME_free(name)
-                throw CryptoError(.invalidArgument, "The \(attribute.type) attribute must hold 1 to 1024 bytes of text.")
+                throw CryptoError(.invalidArgument,
+                                  "The \(attribute.type) attribute must hold 1 to 1024 bytes of text.")
             }
-            let added = X509_NAME_add_entry_by_txt(name, attribute.type, MBSTRING_UTF8, bytes, Int32(bytes.count), -1, 0)
+            let added = X509_NAME_add_entry_by_txt(name, attribute.type, MBSTRING_UTF8, bytes, Int32(bytes.count),
+                                                   -1, 0)
             guard added == 1 else {
                 X509_NAME_free(name)
-                throw OpenSSL.error(.invalidArgument, "The name attribute \(attribute.type) = '\(X509Input.printable(attribute.value))' was refused.")
+                let shown = X509Input.printable(attribute.value)
+                throw OpenSSL.error(.invalidArgument, "The name attribute \(attribute.type) = '\(shown)' was refused.")
             }
         }
         return name

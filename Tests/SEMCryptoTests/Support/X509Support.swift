@@ -29,7 +29,8 @@ struct X509TestPKI {
     /// A leaf of `profile` with a fresh key (or `key`), an e-mail and a DNS name, the
     /// policy, CRL and OCSP locations.
     func leaf(_ profile: CertificateProfile, key: PrivateKey? = nil, name: String = "Alice",
-              emails: [String]? = nil, dnsNames: [String]? = nil) throws -> (certificate: Certificate, key: PrivateKey) {
+              emails: [String]? = nil, dnsNames: [String]? = nil)
+        throws -> (certificate: Certificate, key: PrivateKey) {
         let key = try key ?? PrivateKey.generate(.ecP256)
         let parameters = CertificateParameters(
             subject: DistinguishedName([("O", "Example"), ("CN", name)]), publicKey: key.publicKey,
