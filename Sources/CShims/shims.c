@@ -47,3 +47,43 @@ long sem_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
 }
 long sem_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
 long sem_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
+
+/* X.509 extensions, CSR, CRL and OCSP (SEMCrypto/X509) */
+int sem_sk_GENERAL_NAME_push(GENERAL_NAMES *names, GENERAL_NAME *name) { return sk_GENERAL_NAME_push(names, name); }
+int sem_sk_ASN1_OBJECT_num(const STACK_OF(ASN1_OBJECT) *stack) { return sk_ASN1_OBJECT_num(stack); }
+ASN1_OBJECT *sem_sk_ASN1_OBJECT_value(const STACK_OF(ASN1_OBJECT) *stack, int index) {
+    return sk_ASN1_OBJECT_value(stack, index);
+}
+int sem_sk_ASN1_OBJECT_push(STACK_OF(ASN1_OBJECT) *stack, ASN1_OBJECT *object) {
+    return sk_ASN1_OBJECT_push(stack, object);
+}
+int sem_sk_POLICYINFO_num(const STACK_OF(POLICYINFO) *stack) { return sk_POLICYINFO_num(stack); }
+POLICYINFO *sem_sk_POLICYINFO_value(const STACK_OF(POLICYINFO) *stack, int index) {
+    return sk_POLICYINFO_value(stack, index);
+}
+int sem_sk_POLICYINFO_push(STACK_OF(POLICYINFO) *stack, POLICYINFO *info) { return sk_POLICYINFO_push(stack, info); }
+int sem_sk_DIST_POINT_num(const STACK_OF(DIST_POINT) *stack) { return sk_DIST_POINT_num(stack); }
+DIST_POINT *sem_sk_DIST_POINT_value(const STACK_OF(DIST_POINT) *stack, int index) {
+    return sk_DIST_POINT_value(stack, index);
+}
+int sem_sk_DIST_POINT_push(STACK_OF(DIST_POINT) *stack, DIST_POINT *point) { return sk_DIST_POINT_push(stack, point); }
+int sem_sk_ACCESS_DESCRIPTION_num(const STACK_OF(ACCESS_DESCRIPTION) *stack) {
+    return sk_ACCESS_DESCRIPTION_num(stack);
+}
+ACCESS_DESCRIPTION *sem_sk_ACCESS_DESCRIPTION_value(const STACK_OF(ACCESS_DESCRIPTION) *stack, int index) {
+    return sk_ACCESS_DESCRIPTION_value(stack, index);
+}
+int sem_sk_ACCESS_DESCRIPTION_push(STACK_OF(ACCESS_DESCRIPTION) *stack, ACCESS_DESCRIPTION *description) {
+    return sk_ACCESS_DESCRIPTION_push(stack, description);
+}
+STACK_OF(X509_EXTENSION) *sem_sk_X509_EXTENSION_new_null(void) { return sk_X509_EXTENSION_new_null(); }
+int sem_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *stack) { return sk_X509_EXTENSION_num(stack); }
+X509_EXTENSION *sem_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *stack, int index) {
+    return sk_X509_EXTENSION_value(stack, index);
+}
+int sem_sk_X509_EXTENSION_push(STACK_OF(X509_EXTENSION) *stack, X509_EXTENSION *extension) {
+    return sk_X509_EXTENSION_push(stack, extension);
+}
+void sem_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *stack) {
+    sk_X509_EXTENSION_pop_free(stack, X509_EXTENSION_free);
+}

@@ -31,6 +31,12 @@ public struct CryptoError: Error, CustomStringConvertible, Equatable, Sendable {
         case keyNotFound = "key-not-found"
         /// The PKCS#11 token or its module failed (not present, wrong PIN, locked).
         case tokenFailure = "token-failure"
+        /// An OCSP responder answered with an error status (tryLater, unauthorized, ...)
+        /// or its answer does not cover the certificate asked about.
+        case responderError = "responder-error"
+        /// A revocation answer is outside its validity window or does not carry the
+        /// nonce that was sent, so it may be stale or replayed.
+        case notFresh = "not-fresh"
         /// Reading or writing a file failed.
         case fileSystem = "file-system"
         /// OpenSSL failed in a way that does not fit any code above.

@@ -58,3 +58,26 @@ long sem_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
 long sem_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 
 #endif
+
+/* X.509 extensions, CSR, CRL and OCSP (SEMCrypto/X509) */
+#ifndef SEM_CSHIMS_X509_H
+#define SEM_CSHIMS_X509_H
+int sem_sk_GENERAL_NAME_push(GENERAL_NAMES *names, GENERAL_NAME *name);
+int sem_sk_ASN1_OBJECT_num(const STACK_OF(ASN1_OBJECT) *stack);
+ASN1_OBJECT *sem_sk_ASN1_OBJECT_value(const STACK_OF(ASN1_OBJECT) *stack, int index);
+int sem_sk_ASN1_OBJECT_push(STACK_OF(ASN1_OBJECT) *stack, ASN1_OBJECT *object);
+int sem_sk_POLICYINFO_num(const STACK_OF(POLICYINFO) *stack);
+POLICYINFO *sem_sk_POLICYINFO_value(const STACK_OF(POLICYINFO) *stack, int index);
+int sem_sk_POLICYINFO_push(STACK_OF(POLICYINFO) *stack, POLICYINFO *info);
+int sem_sk_DIST_POINT_num(const STACK_OF(DIST_POINT) *stack);
+DIST_POINT *sem_sk_DIST_POINT_value(const STACK_OF(DIST_POINT) *stack, int index);
+int sem_sk_DIST_POINT_push(STACK_OF(DIST_POINT) *stack, DIST_POINT *point);
+int sem_sk_ACCESS_DESCRIPTION_num(const STACK_OF(ACCESS_DESCRIPTION) *stack);
+ACCESS_DESCRIPTION *sem_sk_ACCESS_DESCRIPTION_value(const STACK_OF(ACCESS_DESCRIPTION) *stack, int index);
+int sem_sk_ACCESS_DESCRIPTION_push(STACK_OF(ACCESS_DESCRIPTION) *stack, ACCESS_DESCRIPTION *description);
+STACK_OF(X509_EXTENSION) *sem_sk_X509_EXTENSION_new_null(void);
+int sem_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *stack);
+X509_EXTENSION *sem_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *stack, int index);
+int sem_sk_X509_EXTENSION_push(STACK_OF(X509_EXTENSION) *stack, X509_EXTENSION *extension);
+void sem_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *stack);
+#endif
