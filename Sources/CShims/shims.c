@@ -47,3 +47,27 @@ long sem_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
 }
 long sem_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
 long sem_SSL_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
+
+/* CMS / S/MIME */
+int sem_cms_sk_X509_ALGOR_num(const STACK_OF(X509_ALGOR) *stack) { return sk_X509_ALGOR_num(stack); }
+X509_ALGOR *sem_cms_sk_X509_ALGOR_value(const STACK_OF(X509_ALGOR) *stack, int index) {
+    return sk_X509_ALGOR_value(stack, index);
+}
+void sem_cms_sk_X509_ALGOR_pop_free(STACK_OF(X509_ALGOR) *stack) { sk_X509_ALGOR_pop_free(stack, X509_ALGOR_free); }
+STACK_OF(GENERAL_NAMES) *sem_cms_sk_GENERAL_NAMES_new_null(void) { return sk_GENERAL_NAMES_new_null(); }
+int sem_cms_sk_GENERAL_NAMES_push(STACK_OF(GENERAL_NAMES) *stack, GENERAL_NAMES *names) {
+    return sk_GENERAL_NAMES_push(stack, names);
+}
+int sem_cms_sk_GENERAL_NAMES_num(const STACK_OF(GENERAL_NAMES) *stack) { return sk_GENERAL_NAMES_num(stack); }
+GENERAL_NAMES *sem_cms_sk_GENERAL_NAMES_value(const STACK_OF(GENERAL_NAMES) *stack, int index) {
+    return sk_GENERAL_NAMES_value(stack, index);
+}
+void sem_cms_sk_GENERAL_NAMES_pop_free(STACK_OF(GENERAL_NAMES) *stack) {
+    sk_GENERAL_NAMES_pop_free(stack, GENERAL_NAMES_free);
+}
+int sem_cms_sk_GENERAL_NAME_push(GENERAL_NAMES *names, GENERAL_NAME *name) { return sk_GENERAL_NAME_push(names, name); }
+int sem_cms_sk_ASN1_TYPE_num(const STACK_OF(ASN1_TYPE) *stack) { return sk_ASN1_TYPE_num(stack); }
+ASN1_TYPE *sem_cms_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, int index) {
+    return sk_ASN1_TYPE_value(stack, index);
+}
+void sem_cms_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack) { sk_ASN1_TYPE_pop_free(stack, ASN1_TYPE_free); }
