@@ -71,3 +71,10 @@ ASN1_TYPE *sem_cms_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, int inde
     return sk_ASN1_TYPE_value(stack, index);
 }
 void sem_cms_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack) { sk_ASN1_TYPE_pop_free(stack, ASN1_TYPE_free); }
+int sem_cms_sk_CMS_RecipientEncryptedKey_num(STACK_OF(CMS_RecipientEncryptedKey) *stack) {
+    return sk_CMS_RecipientEncryptedKey_num(stack);
+}
+CMS_RecipientEncryptedKey *sem_cms_sk_CMS_RecipientEncryptedKey_value(STACK_OF(CMS_RecipientEncryptedKey) *stack,
+                                                                       int index) {
+    return sk_CMS_RecipientEncryptedKey_value(stack, index);
+}

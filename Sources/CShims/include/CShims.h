@@ -71,5 +71,8 @@ int sem_cms_sk_GENERAL_NAME_push(GENERAL_NAMES *names, GENERAL_NAME *name);
 int sem_cms_sk_ASN1_TYPE_num(const STACK_OF(ASN1_TYPE) *stack);
 ASN1_TYPE *sem_cms_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, int index);
 void sem_cms_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack);
+int sem_cms_sk_CMS_RecipientEncryptedKey_num(STACK_OF(CMS_RecipientEncryptedKey) *stack);
+CMS_RecipientEncryptedKey *sem_cms_sk_CMS_RecipientEncryptedKey_value(STACK_OF(CMS_RecipientEncryptedKey) *stack,
+                                                                       int index);
 
 #endif

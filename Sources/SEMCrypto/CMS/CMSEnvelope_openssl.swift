@@ -97,6 +97,12 @@ public enum CMSEnvelope {
             throw CryptoError(.invalidArgument, "The private key does not belong to the certificate of \(certificate.subject).")
         }
 
+        // OpenSSL 3.0 reports a key-agreement recipient that is absent with an empty error
+        // queue, so the RecipientInfos are searched here first.
+        guard isRecipient(certificate, of: info) else {
+            throw CryptoError(.noMatchingRecipient, "The message is not encrypted for the certificate of \(certificate.subject).")
+        }
+
         // Recover the content-encryption key from our RecipientInfo.
         OpenSSL.clearErrors()
         guard CMS_decrypt_set1_pkey_and_peer(info.pointer, key.pointer, certificate.pointer, nil) == 1 else {
@@ -121,5 +127,30 @@ public enum CMSEnvelope {
             throw failure.error(.malformedInput, "The encrypted content could not be decrypted; it was damaged or is not for this key.")
         }
         return (output.readAllAndWipe(), algorithm)
+    }
+
+    /// Whether a key-transport or key-agreement RecipientInfo names `certificate` (by
+    /// issuer and serial number or subject key identifier, RFC 5652 §6.2).
+    private static func isRecipient(_ certificate: Certificate, of info: CMSContentInfo) -> Bool {
+        defer { OpenSSL.clearErrors() }
+        guard let recipients = CMS_get0_RecipientInfos(info.pointer) else { return false }
+        for index in 0..<sem_sk_CMS_RecipientInfo_num(recipients) {
+            guard let recipient = sem_sk_CMS_RecipientInfo_value(recipients, index) else { continue }
+            switch CMS_RecipientInfo_type(recipient) {
+            case CMS_RECIPINFO_TRANS:
+                if CMS_RecipientInfo_ktri_cert_cmp(recipient, certificate.pointer) == 0 { return true }
+            case CMS_RECIPINFO_AGREE:
+                guard let keys = CMS_RecipientInfo_kari_get0_reks(recipient) else { continue }
+                for position in 0..<sem_cms_sk_CMS_RecipientEncryptedKey_num(keys) {
+                    if let key = sem_cms_sk_CMS_RecipientEncryptedKey_value(keys, position),
+                       CMS_RecipientEncryptedKey_cert_cmp(key, certificate.pointer) == 0 {
+                        return true
+                    }
+                }
+            default:
+                continue
+            }
+        }
+        return false
     }
 }
