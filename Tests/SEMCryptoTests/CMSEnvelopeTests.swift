@@ -4,7 +4,8 @@ import Testing
 
 @Suite("CMS EnvelopedData and AuthEnvelopedData")
 struct CMSEnvelopeTests {
-    let letter = Data(("Subject: quarterly figures\r\n\r\n" + String(repeating: "Revenue rose by four percent. ", count: 12)).utf8)
+    let letter = Data(("Subject: quarterly figures\r\n\r\n"
+                       + String(repeating: "Revenue rose by four percent. ", count: 12)).utf8)
 
     @Test("openssl decrypts our sign-then-encrypt output and verifies the inner signature",
           arguments: [ContentEncryptionAlgorithm.aes256GCM, .aes256CBC])
@@ -19,7 +20,8 @@ struct CMSEnvelopeTests {
         for recipient in [pki.bobEncryption, pki.carolEncryption] {
             let paths = try recipient.write(to: directory)
             try CMSOpenSSLTool.check(["cms", "-decrypt", "-inform", "DER", "-in", "m.der", "-recip", paths.certificate,
-                                      "-inkey", paths.key, "-binary", "-out", "inner-\(recipient.name).der"], in: directory)
+                                      "-inkey", paths.key, "-binary", "-out", "inner-\(recipient.name).der"],
+                                     in: directory)
             try CMSOpenSSLTool.check(["cms", "-verify", "-inform", "DER", "-in", "inner-\(recipient.name).der",
                                       "-CAfile", "ca.pem", "-purpose", "smimesign", "-binary",
                                       "-out", "plain-\(recipient.name).txt"], in: directory)
@@ -40,10 +42,11 @@ struct CMSEnvelopeTests {
         #expect(printed.contains(algorithm == .aes256GCM ? "id-smime-ct-authEnvelopedData" : "pkcs7-envelopedData"))
     }
 
+    /// `-stream` makes openssl write indefinite-length BER instead of DER.
     @Test("openssl envelopes decrypt in ours, for RSA-OAEP and EC recipients",
-          arguments: [("-aes-256-gcm", ContentEncryptionAlgorithm.aes256GCM), ("-aes256", .aes256CBC),
-                      ("-aes-128-gcm", .aes128GCM)])
-    func oursOpensOpenSSL(cipherOption: String, expected: ContentEncryptionAlgorithm) throws {
+          arguments: [("-aes-256-gcm", ContentEncryptionAlgorithm.aes256GCM, false), ("-aes256", .aes256CBC, false),
+                      ("-aes-128-gcm", .aes128GCM, false), ("-aes-256-gcm", .aes256GCM, true)])
+    func oursOpensOpenSSL(cipherOption: String, expected: ContentEncryptionAlgorithm, stream: Bool) throws {
         let pki = try CMSTestPKI.shared()
         let directory = try CMSTempDirectory()
         try directory.write(letter, to: "letter.txt")
@@ -53,8 +56,9 @@ struct CMSEnvelopeTests {
                                   cipherOption,
                                   "-recip", carol.certificate, "-keyopt", "rsa_padding_mode:oaep",
                                   "-keyopt", "rsa_oaep_md:sha256", "-keyopt", "rsa_mgf1_md:sha256",
-                                  "-recip", bob.certificate], in: directory)
+                                  "-recip", bob.certificate] + (stream ? ["-stream"] : []), in: directory)
         let message = try directory.read("m.der")
+        if stream { #expect(message.starts(with: [0x30, 0x80])) }
         for recipient in [pki.carolEncryption, pki.bobEncryption] {
             let opened = try CMSEnvelope.decrypt(message, key: recipient.key, certificate: recipient.certificate)
             #expect(opened.content == letter)
@@ -66,8 +70,8 @@ struct CMSEnvelopeTests {
     @Test("our envelopes decrypt in ours for each recipient", arguments: ContentEncryptionAlgorithm.allCases)
     func roundTrip(algorithm: ContentEncryptionAlgorithm) throws {
         let pki = try CMSTestPKI.shared()
-        let message = try CMSEnvelope.encrypt(letter, for: [pki.bobEncryption.certificate, pki.carolEncryption.certificate],
-                                              algorithm: algorithm)
+        let recipients = [pki.bobEncryption.certificate, pki.carolEncryption.certificate]
+        let message = try CMSEnvelope.encrypt(letter, for: recipients, algorithm: algorithm)
         #expect(CMSBytes.offset(of: Data("Revenue rose".utf8), in: message) == nil)
         for recipient in [pki.bobEncryption, pki.carolEncryption] {
             let opened = try CMSEnvelope.decrypt(message, key: recipient.key, certificate: recipient.certificate)
@@ -113,7 +117,8 @@ struct CMSEnvelopeTests {
     func wrongRecipient() throws {
         let pki = try CMSTestPKI.shared()
         let dave = pki.daveEncryption
-        let forBobAndCarol = try CMSEnvelope.encrypt(letter, for: [pki.bobEncryption.certificate, pki.carolEncryption.certificate])
+        let forBobAndCarol = try CMSEnvelope.encrypt(letter, for: [pki.bobEncryption.certificate,
+                                                                  pki.carolEncryption.certificate])
         #expect(throws: CryptoError(.noMatchingRecipient, "")) {
             try CMSEnvelope.decrypt(forBobAndCarol, key: dave.key, certificate: dave.certificate)
         }

@@ -10,7 +10,8 @@ struct CMSReceiptTests {
     func roundTrip(detached: Bool) throws {
         let pki = try CMSTestPKI.shared()
         let request = ReceiptRequest()
-        let original = try pki.alice.signer().sign(letter, options: CMSSigningOptions(detached: detached, receiptRequest: request))
+        let options = CMSSigningOptions(detached: detached, receiptRequest: request)
+        let original = try pki.alice.signer().sign(letter, options: options)
 
         // The recipient sees the request.
         let verified = try CMSVerifier.verify(original, detachedContent: detached ? letter : nil)
@@ -21,7 +22,8 @@ struct CMSReceiptTests {
         #expect(seen.receiptsTo == ["alice@example.org"])
         #expect(seen.asks("bob@example.org"))
 
-        let receipt = try CMSReceipt.create(for: original, detachedContent: detached ? letter : nil, signer: pki.bob.signer())
+        let receipt = try CMSReceipt.create(for: original, detachedContent: detached ? letter : nil,
+                                            signer: pki.bob.signer())
         let checked = try CMSReceipt.verify(receipt, original: original)
         #expect(checked.signer.certificate == pki.bob.certificate)
         #expect(checked.signedContentIdentifier == request.signedContentIdentifier)
@@ -52,7 +54,9 @@ struct CMSReceiptTests {
             try CMSReceipt.verify(CMSBytes.flip(receipt, at: receipt.count - 3), original: original)
         }
         #expect(throws: CryptoError(.malformedInput, "")) { try CMSReceipt.verify(Data("no".utf8), original: original) }
-        #expect(throws: CryptoError(.malformedInput, "")) { try CMSReceipt.verify(receipt.prefix(40), original: original) }
+        #expect(throws: CryptoError(.malformedInput, "")) {
+            try CMSReceipt.verify(receipt.prefix(40), original: original)
+        }
         // A signed message is not a receipt, and a receipt is not a message.
         #expect(throws: CryptoError(.malformedInput, "")) { try CMSReceipt.verify(original, original: original) }
         #expect(throws: CryptoError(.malformedInput, "")) { try CMSVerifier.verify(receipt) }
@@ -62,7 +66,9 @@ struct CMSReceiptTests {
     func refusedCreation() throws {
         let pki = try CMSTestPKI.shared()
         let plain = try pki.alice.signer().sign(letter)
-        #expect(throws: CryptoError(.invalidArgument, "")) { try CMSReceipt.create(for: plain, signer: pki.bob.signer()) }
+        #expect(throws: CryptoError(.invalidArgument, "")) {
+            try CMSReceipt.create(for: plain, signer: pki.bob.signer())
+        }
         let original = try pki.alice.signer().sign(letter, options: CMSSigningOptions(receiptRequest: ReceiptRequest()))
         let offset = try #require(CMSBytes.offset(of: Data("signed contract".utf8), in: original))
         #expect(throws: CryptoError(.badSignature, "")) {
@@ -78,7 +84,8 @@ struct CMSReceiptTests {
             (.firstTierRecipients, ["alice@example.org", "archive@example.org"]),
         ]
         for (from, to) in cases {
-            let request = ReceiptRequest(signedContentIdentifier: Data("message-0001".utf8), receiptsFrom: from, receiptsTo: to)
+            let request = ReceiptRequest(signedContentIdentifier: Data("message-0001".utf8), receiptsFrom: from,
+                                         receiptsTo: to)
             let der = try pki.alice.signer().sign(letter, options: CMSSigningOptions(receiptRequest: request))
             let seen = try #require(try CMSVerifier.verify(der).signer.receiptRequest)
             #expect(seen == request)
@@ -124,20 +131,23 @@ struct CMSReceiptTests {
                                   "-inform", "DER", "-CAfile", "ca.pem"], in: directory)
 
         // openssl's receipt for our original, checked by us.
-        try CMSOpenSSLTool.check(["cms", "-sign_receipt", "-in", "original.der", "-inform", "DER", "-signer", bob.certificate,
-                                  "-inkey", bob.key, "-outform", "DER", "-out", "their-receipt.der"], in: directory)
+        try CMSOpenSSLTool.check(["cms", "-sign_receipt", "-in", "original.der", "-inform", "DER",
+                                  "-signer", bob.certificate, "-inkey", bob.key, "-outform", "DER",
+                                  "-out", "their-receipt.der"], in: directory)
         let theirs = try CMSReceipt.verify(try directory.read("their-receipt.der"), original: original)
         #expect(theirs.signer.certificate == pki.bob.certificate)
 
         // openssl's receipt request, read and answered by us.
-        try CMSOpenSSLTool.check(["cms", "-sign", "-binary", "-nodetach", "-in", "letter.txt", "-signer", alice.certificate,
-                                  "-inkey", alice.key, "-receipt_request_first", "-receipt_request_to", "alice@example.org",
+        try CMSOpenSSLTool.check(["cms", "-sign", "-binary", "-nodetach", "-in", "letter.txt",
+                                  "-signer", alice.certificate, "-inkey", alice.key, "-receipt_request_first",
+                                  "-receipt_request_to", "alice@example.org",
                                   "-outform", "DER", "-out", "their-original.der"], in: directory)
         let theirOriginal = try directory.read("their-original.der")
         let request = try #require(try CMSVerifier.verify(theirOriginal).signer.receiptRequest)
         #expect(request.receiptsFrom == .firstTierRecipients)
         #expect(request.receiptsTo == ["alice@example.org"])
         let ourReceipt = try CMSReceipt.create(for: theirOriginal, signer: pki.bob.signer())
-        #expect(try CMSReceipt.verify(ourReceipt, original: theirOriginal).signedContentIdentifier == request.signedContentIdentifier)
+        let answered = try CMSReceipt.verify(ourReceipt, original: theirOriginal)
+        #expect(answered.signedContentIdentifier == request.signedContentIdentifier)
     }
 }

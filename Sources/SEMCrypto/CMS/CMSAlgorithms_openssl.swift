@@ -53,8 +53,8 @@ enum CMSEnvelopeInspection {
         // AuthEnvelopedData has the same leading fields, then authEncryptedContentInfo.
         // The first SEQUENCE among the fields is therefore the EncryptedContentInfo.
         let envelope = try DecodedSequence(try explicitContent(explicit))
-        guard let encryptedContentInfo = (0..<envelope.count).lazy.compactMap({ envelope.element($0, type: V_ASN1_SEQUENCE) }).first
-        else { throw unreadable }
+        let sequences = (0..<envelope.count).lazy.compactMap { envelope.element($0, type: V_ASN1_SEQUENCE) }
+        guard let encryptedContentInfo = sequences.first else { throw unreadable }
         // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, encryptedContent [0] OPTIONAL }
         let fields = try DecodedSequence(encryptedContentInfo)
         guard fields.count >= 2, let algorithmDER = fields.element(1, type: V_ASN1_SEQUENCE) else { throw unreadable }
@@ -66,8 +66,10 @@ enum CMSEnvelopeInspection {
         defer { X509_ALGOR_free(algorithm) }
         let nid = OBJ_obj2nid(algorithm.pointee.algorithm)
         guard let known = ContentEncryptionAlgorithm(nid: nid) else {
-            let name = nid == NID_undef ? CMSAttributes.objectIdentifier(algorithm.pointee.algorithm) : String(cString: OBJ_nid2sn(nid))
-            throw CryptoError(.unsupportedAlgorithm, "The message is encrypted with \(name); only AES-GCM and AES-CBC are accepted.")
+            let name = nid == NID_undef
+                ? CMSAttributes.objectIdentifier(algorithm.pointee.algorithm) : String(cString: OBJ_nid2sn(nid))
+            throw CryptoError(.unsupportedAlgorithm,
+                              "The message is encrypted with \(name); only AES-GCM and AES-CBC are accepted.")
         }
         return known
     }
@@ -86,7 +88,9 @@ enum CMSEnvelopeInspection {
             var tagClass: Int32 = 0
             let result = ASN1_get_object(&cursor, &length, &tag, &tagClass, raw.count)
             OpenSSL.clearErrors()
-            guard result & 0x80 == 0, tagClass == V_ASN1_CONTEXT_SPECIFIC, tag == 0, let cursor else { throw unreadable }
+            guard result & 0x80 == 0, tagClass == V_ASN1_CONTEXT_SPECIFIC, tag == 0, let cursor else {
+                throw unreadable
+            }
             let offset = cursor - base
             // Indefinite length (0x21): the content runs to the end-of-contents octets.
             let available = raw.count - offset

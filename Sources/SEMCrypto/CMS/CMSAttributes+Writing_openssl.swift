@@ -24,7 +24,8 @@ extension CMSAttributes {
             try OpenSSL.check(CMS_add_simple_smimecap(&stack, algorithm.nid, 0), .internalFailure,
                               "Could not list \(algorithm) as a capability.")
         }
-        try OpenSSL.check(CMS_add_smimecap(signerInfo, stack), .internalFailure, "Could not add the SMIMECapabilities attribute.")
+        try OpenSSL.check(CMS_add_smimecap(signerInfo, stack), .internalFailure,
+                          "Could not add the SMIMECapabilities attribute.")
     }
 
     /// Adds `request` as a receiptRequest attribute. An empty `receiptsTo` means the
@@ -32,16 +33,18 @@ extension CMSAttributes {
     static func addReceiptRequest(_ request: ReceiptRequest, to signerInfo: OpaquePointer, signer: Certificate) throws {
         let identifier = request.signedContentIdentifier
         guard (1...ReceiptRequest.maximumIdentifierBytes).contains(identifier.count) else {
-            throw CryptoError(.invalidArgument,
-                              "A receipt request identifier must have 1 to \(ReceiptRequest.maximumIdentifierBytes) bytes.")
+            throw CryptoError(.invalidArgument, "A receipt request identifier must have 1 to "
+                              + "\(ReceiptRequest.maximumIdentifierBytes) bytes.")
         }
         var receiptsTo = request.receiptsTo
         if receiptsTo.isEmpty { receiptsTo = CMSCertificateCheck.emailAddresses(of: signer) }
         guard !receiptsTo.isEmpty else {
-            throw CryptoError(.invalidArgument, "Receipts need an address to go to, and the signer's certificate names none.")
+            throw CryptoError(.invalidArgument,
+                              "Receipts need an address to go to, and the signer's certificate names none.")
         }
         guard receiptsTo.count <= ReceiptRequest.maximumReceiptsTo else {
-            throw CryptoError(.invalidArgument, "A receipt request names at most \(ReceiptRequest.maximumReceiptsTo) receipt addresses.")
+            throw CryptoError(.invalidArgument,
+                              "A receipt request names at most \(ReceiptRequest.maximumReceiptsTo) receipt addresses.")
         }
 
         // Build the name lists; ownership passes to the request once it exists.
@@ -93,7 +96,8 @@ extension CMSAttributes {
             }
         }
         OpenSSL.clearErrors()
-        let list = try OpenSSL.unwrap(sem_cms_sk_GENERAL_NAMES_new_null(), .internalFailure, "Could not allocate a name list.")
+        let list = try OpenSSL.unwrap(sem_cms_sk_GENERAL_NAMES_new_null(), .internalFailure,
+                                      "Could not allocate a name list.")
         do {
             for address in addresses {
                 let names = try OpenSSL.unwrap(GENERAL_NAMES_new(), .internalFailure, "Could not allocate a name.")

@@ -33,7 +33,8 @@ enum CMSAttributes {
     static func sequenceValue(_ signerInfo: OpaquePointer, _ nid: Int32) throws -> Data? {
         guard let value = try singleValue(signerInfo, nid) else { return nil }
         guard value.pointee.type == V_ASN1_SEQUENCE, let sequence = value.pointee.value.sequence else {
-            throw CryptoError(.malformedInput, "The signed attribute \(String(cString: OBJ_nid2ln(nid))) is not a SEQUENCE.")
+            throw CryptoError(.malformedInput,
+                              "The signed attribute \(String(cString: OBJ_nid2ln(nid))) is not a SEQUENCE.")
         }
         return Data(bytes: ASN1_STRING_get0_data(sequence), count: Int(ASN1_STRING_length(sequence)))
     }
@@ -61,7 +62,8 @@ enum CMSAttributes {
             guard let algorithm = sem_cms_sk_X509_ALGOR_value(stack, index)?.pointee.algorithm else { return nil }
             let oid = objectIdentifier(algorithm)
             let nid = OBJ_obj2nid(algorithm)
-            return SMIMECapability(objectIdentifier: oid, name: nid == NID_undef ? oid : String(cString: OBJ_nid2sn(nid)))
+            let name = nid == NID_undef ? oid : String(cString: OBJ_nid2sn(nid))
+            return SMIMECapability(objectIdentifier: oid, name: name)
         }
     }
 
@@ -118,8 +120,8 @@ enum CMSAttributes {
         let chain = try CertificateStack([signer] + others.filter { $0 != signer })
         OpenSSL.clearErrors()
         guard OSSL_ESS_check_signing_certs(decodedV1, decodedV2, chain.pointer, 0) > 0 else {
-            throw OpenSSL.error(.badSignature,
-                                "The signing-certificate attribute names a different certificate than the one that signed.")
+            throw OpenSSL.error(.badSignature, "The signing-certificate attribute names another certificate "
+                                + "than the one that signed.")
         }
         return true
     }
@@ -132,7 +134,8 @@ enum CMSAttributes {
         case NID_sha512: return .sha512
         case let nid?:
             let name = nid == NID_undef ? "an unknown digest" : String(cString: OBJ_nid2sn(nid))
-            throw CryptoError(.unsupportedAlgorithm, "The message is signed with \(name); only SHA-256, SHA-384 and SHA-512 are accepted.")
+            throw CryptoError(.unsupportedAlgorithm,
+                              "The message is signed with \(name); only SHA-256, SHA-384 and SHA-512 are accepted.")
         case nil:
             throw CryptoError(.malformedInput, "The signer does not name a digest algorithm.")
         }
@@ -155,7 +158,8 @@ enum CMSAttributes {
                 guard let name = sem_sk_GENERAL_NAME_value(names, position),
                       let value = GENERAL_NAME_get0_value(name, &type), type == GEN_EMAIL else { continue }
                 let string = value.assumingMemoryBound(to: ASN1_STRING.self)
-                let bytes = UnsafeBufferPointer(start: ASN1_STRING_get0_data(string), count: Int(ASN1_STRING_length(string)))
+                let bytes = UnsafeBufferPointer(start: ASN1_STRING_get0_data(string),
+                                                count: Int(ASN1_STRING_length(string)))
                 addresses.append(String(decoding: bytes, as: UTF8.self))
             }
         }

@@ -34,8 +34,8 @@ enum CMSCertificateCheck {
         switch EVP_PKEY_get_base_id(X509_get0_pubkey(certificate.pointer)) {
         case EVP_PKEY_RSA:
             guard usage & UInt32(KU_KEY_ENCIPHERMENT) != 0 else {
-                throw CryptoError(.certificateUnsuitable,
-                                  "The certificate of \(certificate.subject) does not allow key encipherment (keyUsage).")
+                throw CryptoError(.certificateUnsuitable, "The certificate of \(certificate.subject) "
+                                  + "does not allow key encipherment (keyUsage).")
             }
             management = .keyTransport
         case EVP_PKEY_EC:
@@ -45,8 +45,8 @@ enum CMSCertificateCheck {
             }
             management = .keyAgreement
         default:
-            throw CryptoError(.certificateUnsuitable,
-                              "The certificate of \(certificate.subject) holds a key that cannot receive encrypted mail.")
+            throw CryptoError(.certificateUnsuitable, "The certificate of \(certificate.subject) "
+                              + "holds a key that cannot receive encrypted mail.")
         }
         try requireEmailProtection(certificate)
         return management
@@ -55,7 +55,8 @@ enum CMSCertificateCheck {
     /// The key must be one the system accepts (RSA of 2048 bits or more, P-256, P-384).
     private static func requireKeyPolicy(_ certificate: Certificate) throws {
         guard let key = X509_get0_pubkey(certificate.pointer) else {
-            throw OpenSSL.error(.certificateUnsuitable, "The certificate of \(certificate.subject) has no usable public key.")
+            throw OpenSSL.error(.certificateUnsuitable,
+                                "The certificate of \(certificate.subject) has no usable public key.")
         }
         do {
             try KeyAlgorithm.validate(key)
@@ -68,8 +69,8 @@ enum CMSCertificateCheck {
     private static func requireEmailProtection(_ certificate: Certificate) throws {
         let extended = X509_get_extended_key_usage(certificate.pointer)
         guard extended == UInt32.max || extended & UInt32(XKU_SMIME | XKU_ANYEKU) != 0 else {
-            throw CryptoError(.certificateUnsuitable,
-                              "The certificate of \(certificate.subject) is not meant for e-mail protection (extendedKeyUsage).")
+            throw CryptoError(.certificateUnsuitable, "The certificate of \(certificate.subject) "
+                              + "is not meant for e-mail protection (extendedKeyUsage).")
         }
     }
 

@@ -17,7 +17,8 @@ extension CMSSigner {
                                encryption: ContentEncryptionAlgorithm = .aes256GCM,
                                options: CMSSigningOptions = CMSSigningOptions()) throws -> Data {
         guard !options.detached else {
-            throw CryptoError(.invalidArgument, "Sign-then-encrypt carries the content inside the signature; detached is not possible.")
+            throw CryptoError(.invalidArgument,
+                              "Sign-then-encrypt carries the content inside the signature; detached is not possible.")
         }
         var signed = try sign(content, options: options)
         defer { signed.wipe() }

@@ -52,7 +52,8 @@ public enum CMSEnvelope {
         return try info.derEncoded()
     }
 
-    private static func addRecipient(_ recipient: Certificate, _ kind: CMSKeyManagement, to info: CMSContentInfo) throws {
+    private static func addRecipient(_ recipient: Certificate, _ kind: CMSKeyManagement,
+                                     to info: CMSContentInfo) throws {
         // CMS_KEY_PARAM: create the key context now, so that OAEP can be configured.
         guard let recipientInfo = CMS_add1_recipient_cert(info.pointer, recipient.pointer, UInt32(CMS_KEY_PARAM)),
               let context = CMS_RecipientInfo_get0_pkey_ctx(recipientInfo) else {
@@ -63,11 +64,13 @@ public enum CMSEnvelope {
             guard EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING) > 0,
                   EVP_PKEY_CTX_set_rsa_oaep_md(context, EVP_sha256()) > 0,
                   EVP_PKEY_CTX_set_rsa_mgf1_md(context, EVP_sha256()) > 0 else {
-                throw OpenSSL.error(.internalFailure, "Could not select RSA-OAEP with SHA-256 for \(recipient.subject).")
+                throw OpenSSL.error(.internalFailure,
+                                    "Could not select RSA-OAEP with SHA-256 for \(recipient.subject).")
             }
         case .keyAgreement:
             guard EVP_PKEY_CTX_set_ecdh_kdf_md(context, EVP_sha256()) > 0 else {
-                throw OpenSSL.error(.internalFailure, "Could not select the SHA-256 key derivation for \(recipient.subject).")
+                throw OpenSSL.error(.internalFailure,
+                                    "Could not select the SHA-256 key derivation for \(recipient.subject).")
             }
         }
     }
@@ -94,13 +97,15 @@ public enum CMSEnvelope {
             throw CryptoError(.malformedInput, "The envelope type does not match its cipher \(algorithm).")
         }
         guard key.matches(certificate.publicKey) else {
-            throw CryptoError(.invalidArgument, "The private key does not belong to the certificate of \(certificate.subject).")
+            throw CryptoError(.invalidArgument,
+                              "The private key does not belong to the certificate of \(certificate.subject).")
         }
 
         // OpenSSL 3.0 reports a key-agreement recipient that is absent with an empty error
         // queue, so the RecipientInfos are searched here first.
         guard isRecipient(certificate, of: info) else {
-            throw CryptoError(.noMatchingRecipient, "The message is not encrypted for the certificate of \(certificate.subject).")
+            throw CryptoError(.noMatchingRecipient,
+                              "The message is not encrypted for the certificate of \(certificate.subject).")
         }
 
         // Recover the content-encryption key from our RecipientInfo.
@@ -108,10 +113,11 @@ public enum CMSEnvelope {
         guard CMS_decrypt_set1_pkey_and_peer(info.pointer, key.pointer, certificate.pointer, nil) == 1 else {
             let failure = CMSFailure.drain()
             if failure.has(CMS_R_NO_MATCHING_RECIPIENT) {
-                throw failure.error(.noMatchingRecipient, "The message is not encrypted for the certificate of \(certificate.subject).")
+                throw failure.error(.noMatchingRecipient,
+                                    "The message is not encrypted for the certificate of \(certificate.subject).")
             }
-            throw failure.error(.authenticationFailed,
-                                "The message key for this recipient could not be recovered; the message may have been altered.")
+            throw failure.error(.authenticationFailed, "The message key for this recipient could not be recovered; "
+                                + "the message may have been altered.")
         }
 
         // Decrypt the content. OpenSSL may have written plaintext before a GCM tag check
@@ -121,10 +127,11 @@ public enum CMSEnvelope {
             output.wipe()
             let failure = CMSFailure.drain()
             if algorithm.isAuthenticated {
-                throw failure.error(.authenticationFailed,
-                                    "The encrypted content failed its integrity check; it was altered or is not for this key.")
+                throw failure.error(.authenticationFailed, "The encrypted content failed its integrity check; "
+                                    + "it was altered or is not for this key.")
             }
-            throw failure.error(.malformedInput, "The encrypted content could not be decrypted; it was damaged or is not for this key.")
+            throw failure.error(.malformedInput,
+                                "The encrypted content could not be decrypted; it was damaged or is not for this key.")
         }
         return (output.readAllAndWipe(), algorithm)
     }

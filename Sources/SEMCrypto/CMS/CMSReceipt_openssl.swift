@@ -41,8 +41,8 @@ public enum CMSReceipt {
         // Same attribute policy as messages: our own capabilities list (none here) and
         // signingCertificateV2 (CMS_CADES).
         let flags = UInt32(CMS_NOSMIMECAP | CMS_CADES | CMS_BINARY)
-        guard let receipt = CMS_sign_receipt(requesting, signer.certificate.pointer, signer.key.pointer, chain.pointer, flags)
-        else {
+        let receipt = CMS_sign_receipt(requesting, signer.certificate.pointer, signer.key.pointer, chain.pointer, flags)
+        guard let receipt else {
             throw OpenSSL.error(signer.key.location == .memory ? .internalFailure : .tokenFailure,
                                 "Signing the receipt failed.")
         }
@@ -56,7 +56,8 @@ public enum CMSReceipt {
     ///   `.badSignature` when the receipt's signature fails or the receipt belongs to a
     ///   different message; `.certificateUnsuitable` when the receipt signer's
     ///   certificate is neither in the receipt nor in `certificates`.
-    public static func verify(_ receipt: Data, original: Data, certificates: [Certificate] = []) throws -> CMSVerifiedReceipt {
+    public static func verify(_ receipt: Data, original: Data,
+                              certificates: [Certificate] = []) throws -> CMSVerifiedReceipt {
         let receiptInfo = try CMSContentInfo.parse(receipt, what: "receipt")
         try receiptInfo.require([NID_pkcs7_signed], "receipt")
         guard receiptInfo.encapsulatedContentType == NID_id_smime_ct_receipt else {
@@ -79,10 +80,11 @@ public enum CMSReceipt {
         let mismatch: [Int32] = [CMS_R_NO_MATCHING_SIGNATURE, CMS_R_MSGSIGDIGEST_VERIFICATION_FAILURE,
                                  CMS_R_MSGSIGDIGEST_WRONG_LENGTH, CMS_R_CONTENTIDENTIFIER_MISMATCH,
                                  CMS_R_CONTENT_TYPE_MISMATCH, CMS_R_NO_RECEIPT_REQUEST]
-        let malformed: [Int32] = [CMS_R_NO_MSGSIGDIGEST, CMS_R_RECEIPT_DECODE_ERROR, CMS_R_NEED_ONE_SIGNER, CMS_R_NO_CONTENT]
+        let malformed: [Int32] = [CMS_R_NO_MSGSIGDIGEST, CMS_R_RECEIPT_DECODE_ERROR, CMS_R_NEED_ONE_SIGNER,
+                                  CMS_R_NO_CONTENT]
         if failure.has(CMS_R_SIGNER_CERTIFICATE_NOT_FOUND) {
-            return failure.error(.certificateUnsuitable,
-                                 "The receipt signer's certificate is neither in the receipt nor among the certificates supplied.")
+            return failure.error(.certificateUnsuitable, "The receipt signer's certificate is neither in the receipt "
+                                 + "nor among the certificates supplied.")
         }
         if mismatch.contains(where: failure.has) {
             return failure.error(.badSignature, "The receipt does not belong to this message.")

@@ -21,7 +21,8 @@ public struct CMSSigner: Sendable {
     /// sign mail (key type, keyUsage, extendedKeyUsage).
     public init(key: PrivateKey, certificate: Certificate, chain: [Certificate] = []) throws {
         guard key.matches(certificate.publicKey) else {
-            throw CryptoError(.invalidArgument, "The private key does not belong to the certificate of \(certificate.subject).")
+            throw CryptoError(.invalidArgument,
+                              "The private key does not belong to the certificate of \(certificate.subject).")
         }
         try CMSCertificateCheck.requireSigning(certificate)
         self.key = key
@@ -48,8 +49,10 @@ public struct CMSSigner: Sendable {
         let info = CMSContentInfo(owning: created)
 
         // The signer and its attributes.
-        guard let signerInfo = CMS_add1_signer(info.pointer, certificate.pointer, key.pointer, options.digest.evp, flags) else {
-            throw OpenSSL.error(.internalFailure, "The key and certificate could not be set up to sign with \(options.digest.rawValue).")
+        let signerInfo = CMS_add1_signer(info.pointer, certificate.pointer, key.pointer, options.digest.evp, flags)
+        guard let signerInfo else {
+            throw OpenSSL.error(.internalFailure,
+                                "The key and certificate could not be set up to sign with \(options.digest.rawValue).")
         }
         try CMSAttributes.addCapabilities(options.capabilities, to: signerInfo)
         if let request = options.receiptRequest {
@@ -59,7 +62,8 @@ public struct CMSSigner: Sendable {
         // Digest the content and sign.
         let input = try MemoryBIO(input: content)
         guard CMS_final(info.pointer, input.pointer, nil, flags) == 1 else {
-            throw OpenSSL.error(key.location == .memory ? .internalFailure : .tokenFailure, "Signing the message failed.")
+            throw OpenSSL.error(key.location == .memory ? .internalFailure : .tokenFailure,
+                                "Signing the message failed.")
         }
         return try info.derEncoded()
     }

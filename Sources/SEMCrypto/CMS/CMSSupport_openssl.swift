@@ -122,7 +122,8 @@ struct CMSFailure {
             }
             var buffer = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            let text = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+            messages.append(String(decoding: text, as: UTF8.self))
         }
         return CMSFailure(reasons: reasons, detail: messages.joined(separator: "; "))
     }
@@ -164,7 +165,8 @@ extension CMS {
         let info = CMSContentInfo(owning: parsed)
         if let detachedContent {
             BIO_free_all(detachedContent)
-            throw CryptoError(.invalidArgument, "The entity is multipart/signed; only application/pkcs7-mime is read here.")
+            throw CryptoError(.invalidArgument,
+                              "The entity is multipart/signed; only application/pkcs7-mime is read here.")
         }
         return try info.derEncoded()
     }

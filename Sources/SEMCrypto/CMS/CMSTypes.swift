@@ -38,7 +38,9 @@ public enum ContentEncryptionAlgorithm: String, Sendable, CaseIterable, CustomSt
 
     /// The order in which a signer advertises its preferences by default (RFC 8551
     /// §2.5.2: strongest first; §2.7 makes AES-128-GCM and AES-256-GCM the MUSTs).
-    public static let defaultPreferences: [ContentEncryptionAlgorithm] = [.aes256GCM, .aes128GCM, .aes256CBC, .aes128CBC]
+    public static let defaultPreferences: [ContentEncryptionAlgorithm] = [
+        .aes256GCM, .aes128GCM, .aes256CBC, .aes128CBC,
+    ]
 
     /// Whether the cipher authenticates the content (AEAD), i.e. the envelope is an
     /// AuthEnvelopedData.
@@ -88,7 +90,9 @@ public struct SMIMECapability: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The content-encryption algorithm this capability names, if it is one this system uses.
-    public var contentEncryption: ContentEncryptionAlgorithm? { ContentEncryptionAlgorithm(objectIdentifier: objectIdentifier) }
+    public var contentEncryption: ContentEncryptionAlgorithm? {
+        ContentEncryptionAlgorithm(objectIdentifier: objectIdentifier)
+    }
 
     public var description: String { name }
 }

@@ -38,10 +38,12 @@ public enum CMSVerifier {
                        certificates: [Certificate]) throws -> CMSVerifiedContent {
         let isDetached = CMS_is_detached(info.pointer) == 1
         if isDetached, detachedContent == nil {
-            throw CryptoError(.invalidArgument, "The signature is detached; the signed content must be supplied to verify it.")
+            throw CryptoError(.invalidArgument,
+                              "The signature is detached; the signed content must be supplied to verify it.")
         }
         if !isDetached, detachedContent != nil {
-            throw CryptoError(.invalidArgument, "The message carries its own content; supplying content as well is ambiguous.")
+            throw CryptoError(.invalidArgument,
+                              "The message carries its own content; supplying content as well is ambiguous.")
         }
         if let detachedContent { try CMS.checkSize(detachedContent.count, "signed content") }
 
@@ -54,13 +56,14 @@ public enum CMSVerifier {
         guard CMS_verify(info.pointer, extra.pointer, nil, detached?.pointer, output.pointer, flags) == 1 else {
             let failure = CMSFailure.drain()
             if failure.has(CMS_R_SIGNER_CERTIFICATE_NOT_FOUND) {
-                throw failure.error(.certificateUnsuitable,
-                                    "The signer's certificate is neither in the message nor among the certificates supplied.")
+                throw failure.error(.certificateUnsuitable, "The signer's certificate is neither in the message "
+                                    + "nor among the certificates supplied.")
             }
             if failure.has(CMS_R_NO_SIGNERS) {
                 throw failure.error(.malformedInput, "The signed message has no signers.")
             }
-            throw failure.error(.badSignature, "The signature does not verify: the message was altered or not signed by this key.")
+            throw failure.error(.badSignature,
+                                "The signature does not verify: the message was altered or not signed by this key.")
         }
 
         let carried = info.certificates()

@@ -23,7 +23,8 @@ final class CMSTempDirectory {
     @discardableResult
     func write(_ data: Data, to name: String) throws -> String {
         let path = path(name)
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        let attributes: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: attributes) else {
             throw CMSToolFailure(command: "write \(name)", status: -1, errors: "could not create the file")
         }
         return path
