@@ -106,6 +106,34 @@ struct CMSSignTests {
         #expect(verified.signer.hasSigningCertificateAttribute)
     }
 
+    /// RFC 5035 §5.4 guards against substituting another certificate for the same key:
+    /// a twin certificate with alice's key, issuer and serial number but another subject
+    /// verifies the signature, but not the signingCertificateV2 hash.
+    @Test("a substituted signer certificate fails the signingCertificateV2 check")
+    func substitutedCertificate() throws {
+        let pki = try CMSTestPKI.shared()
+        let directory = try CMSTempDirectory()
+        try directory.write(Data("[req]\ndistinguished_name = dn\n[dn]\n".utf8), to: "req.cnf")
+        try directory.write(Data(pki.ca.certificatePEM.utf8), to: "ca.pem")
+        try directory.write(Data(pki.ca.keyPEM.utf8), to: "ca.key")
+        let alice = try pki.alice.write(to: directory)
+        try CMSOpenSSLTool.check(["req", "-config", "req.cnf", "-new", "-key", alice.key, "-subj", "/CN=alice twin",
+                                  "-x509", "-CA", "ca.pem", "-CAkey", "ca.key", "-days", "2",
+                                  "-set_serial", "0x" + pki.alice.certificate.serialNumberHex,
+                                  "-addext", "keyUsage=critical,digitalSignature", "-out", "twin.pem"], in: directory)
+        let twin = try Certificate(pemEncoded: String(decoding: try directory.read("twin.pem"), as: UTF8.self))
+        #expect(twin.serialNumber == pki.alice.certificate.serialNumber)
+        #expect(twin != pki.alice.certificate)
+
+        try directory.write(letter, to: "letter.txt")
+        try CMSOpenSSLTool.check(["cms", "-sign", "-binary", "-nodetach", "-nocerts", "-in", "letter.txt",
+                                  "-signer", alice.certificate, "-inkey", alice.key, "-outform", "DER",
+                                  "-out", "s.der", "-cades"], in: directory)
+        let der = try directory.read("s.der")
+        #expect(try CMSVerifier.verify(der, certificates: [pki.alice.certificate]).signer.hasSigningCertificateAttribute)
+        #expect(throws: CryptoError(.badSignature, "")) { try CMSVerifier.verify(der, certificates: [twin]) }
+    }
+
     @Test("altered signed content gives bad-signature")
     func alteredContent() throws {
         let pki = try CMSTestPKI.shared()
