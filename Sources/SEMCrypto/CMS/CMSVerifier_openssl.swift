@@ -54,6 +54,8 @@ public enum CMSVerifier {
         // Signatures and digests only; see the file note on chain validation.
         let flags = UInt32(CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY)
         guard CMS_verify(info.pointer, extra.pointer, nil, detached?.pointer, output.pointer, flags) == 1 else {
+            // Content that failed verification is never handed out.
+            output.wipe()
             let failure = CMSFailure.drain()
             if failure.has(CMS_R_SIGNER_CERTIFICATE_NOT_FOUND) {
                 throw failure.error(.certificateUnsuitable, "The signer's certificate is neither in the message "
