@@ -18,6 +18,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/pkcs12.h>
 #include <openssl/cms.h>
+#include <openssl/ess.h>
 #include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/engine.h>

@@ -87,3 +87,33 @@ int sem_sk_X509_EXTENSION_push(STACK_OF(X509_EXTENSION) *stack, X509_EXTENSION *
 void sem_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *stack) {
     sk_X509_EXTENSION_pop_free(stack, X509_EXTENSION_free);
 }
+
+/* CMS / S/MIME */
+int sem_cms_sk_X509_ALGOR_num(const STACK_OF(X509_ALGOR) *stack) { return sk_X509_ALGOR_num(stack); }
+X509_ALGOR *sem_cms_sk_X509_ALGOR_value(const STACK_OF(X509_ALGOR) *stack, int index) {
+    return sk_X509_ALGOR_value(stack, index);
+}
+void sem_cms_sk_X509_ALGOR_pop_free(STACK_OF(X509_ALGOR) *stack) { sk_X509_ALGOR_pop_free(stack, X509_ALGOR_free); }
+STACK_OF(GENERAL_NAMES) *sem_cms_sk_GENERAL_NAMES_new_null(void) { return sk_GENERAL_NAMES_new_null(); }
+int sem_cms_sk_GENERAL_NAMES_push(STACK_OF(GENERAL_NAMES) *stack, GENERAL_NAMES *names) {
+    return sk_GENERAL_NAMES_push(stack, names);
+}
+int sem_cms_sk_GENERAL_NAMES_num(const STACK_OF(GENERAL_NAMES) *stack) { return sk_GENERAL_NAMES_num(stack); }
+GENERAL_NAMES *sem_cms_sk_GENERAL_NAMES_value(const STACK_OF(GENERAL_NAMES) *stack, int index) {
+    return sk_GENERAL_NAMES_value(stack, index);
+}
+void sem_cms_sk_GENERAL_NAMES_pop_free(STACK_OF(GENERAL_NAMES) *stack) {
+    sk_GENERAL_NAMES_pop_free(stack, GENERAL_NAMES_free);
+}
+int sem_cms_sk_ASN1_TYPE_num(const STACK_OF(ASN1_TYPE) *stack) { return sk_ASN1_TYPE_num(stack); }
+ASN1_TYPE *sem_cms_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, int index) {
+    return sk_ASN1_TYPE_value(stack, index);
+}
+void sem_cms_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack) { sk_ASN1_TYPE_pop_free(stack, ASN1_TYPE_free); }
+int sem_cms_sk_CMS_RecipientEncryptedKey_num(STACK_OF(CMS_RecipientEncryptedKey) *stack) {
+    return sk_CMS_RecipientEncryptedKey_num(stack);
+}
+CMS_RecipientEncryptedKey *sem_cms_sk_CMS_RecipientEncryptedKey_value(STACK_OF(CMS_RecipientEncryptedKey) *stack,
+                                                                       int index) {
+    return sk_CMS_RecipientEncryptedKey_value(stack, index);
+}

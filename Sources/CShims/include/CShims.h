@@ -57,6 +57,23 @@ long sem_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
 long sem_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
 long sem_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
 
+/* CMS / S/MIME: stacks used for SMIMECapabilities, receipt requests and generic
+ * ASN.1 decoding of EnvelopedData headers. */
+int sem_cms_sk_X509_ALGOR_num(const STACK_OF(X509_ALGOR) *stack);
+X509_ALGOR *sem_cms_sk_X509_ALGOR_value(const STACK_OF(X509_ALGOR) *stack, int index);
+void sem_cms_sk_X509_ALGOR_pop_free(STACK_OF(X509_ALGOR) *stack);
+STACK_OF(GENERAL_NAMES) *sem_cms_sk_GENERAL_NAMES_new_null(void);
+int sem_cms_sk_GENERAL_NAMES_push(STACK_OF(GENERAL_NAMES) *stack, GENERAL_NAMES *names);
+int sem_cms_sk_GENERAL_NAMES_num(const STACK_OF(GENERAL_NAMES) *stack);
+GENERAL_NAMES *sem_cms_sk_GENERAL_NAMES_value(const STACK_OF(GENERAL_NAMES) *stack, int index);
+void sem_cms_sk_GENERAL_NAMES_pop_free(STACK_OF(GENERAL_NAMES) *stack);
+int sem_cms_sk_ASN1_TYPE_num(const STACK_OF(ASN1_TYPE) *stack);
+ASN1_TYPE *sem_cms_sk_ASN1_TYPE_value(const STACK_OF(ASN1_TYPE) *stack, int index);
+void sem_cms_sk_ASN1_TYPE_pop_free(STACK_OF(ASN1_TYPE) *stack);
+int sem_cms_sk_CMS_RecipientEncryptedKey_num(STACK_OF(CMS_RecipientEncryptedKey) *stack);
+CMS_RecipientEncryptedKey *sem_cms_sk_CMS_RecipientEncryptedKey_value(STACK_OF(CMS_RecipientEncryptedKey) *stack,
+                                                                       int index);
+
 #endif
 
 /* X.509 extensions, CSR, CRL and OCSP (SEMCrypto/X509) */
