@@ -145,9 +145,12 @@ extension HTTPMessageDecoder {
                 state = .body(.length(total: total, received: received + Int64(piece.count)))
                 return .body(piece)
             case .untilClose:
-                guard let piece = take(upTo: Int64.max) else { return nil }
+                // Hand out exactly up to the limit and fail on the first octet beyond it,
+                // so that the events do not depend on how the input was split.
+                guard position < buffer.count else { return nil }
+                guard bodyReceived < bodyLimit else { throw tooLarge() }
+                guard let piece = take(upTo: bodyLimit - bodyReceived) else { return nil }
                 bodyReceived += Int64(piece.count)
-                guard bodyReceived <= bodyLimit else { throw tooLarge() }
                 return .body(piece)
             case .chunked(let chunk):
                 switch try chunkStep(chunk) {
