@@ -66,10 +66,12 @@ let package = Package(
         .executableTarget(name: "semctl", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
 
         // MARK: Tests
+        // Scratch directories and the runner for independent command-line peers.
+        .target(name: "SEMTestSupport", path: "Tests/SEMTestSupport", swiftSettings: strict),
         .testTarget(name: "SEMLoggingTests", dependencies: ["SEMLogging"], swiftSettings: strict),
-        .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging"], swiftSettings: strict),
+        .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging", "SEMTestSupport"], swiftSettings: strict),
         .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),
-        .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport"], swiftSettings: strict),
+        .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,11 +1,12 @@
 import Foundation
 import SEMCrypto
+import SEMTestSupport
 import Testing
 
 @Suite("Certificate issuing")
 struct IssuerTests {
     /// openssl verify of a leaf against root + issuing CA, with `-x509_strict` and a purpose.
-    private func verify(_ leaf: Certificate, _ pki: X509TestPKI, purpose: String?) throws -> X509ToolResult {
+    private func verify(_ leaf: Certificate, _ pki: X509TestPKI, purpose: String?) throws -> ToolResult {
         let scratch = try X509Scratch()
         try scratch.write("root.pem", certificates: [pki.root.certificate])
         try scratch.write("issuing.pem", certificates: [pki.issuing.certificate])

@@ -1,5 +1,6 @@
 import Foundation
 import SEMCrypto
+import SEMTestSupport
 import Testing
 
 /// A PKI with a leaf and a delegated OCSP responder.

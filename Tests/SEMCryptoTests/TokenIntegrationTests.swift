@@ -2,6 +2,7 @@
 // CSR and a CMS message, and decrypt CMS messages, while the private key stays on the token.
 import Foundation
 import SEMCrypto
+import SEMTestSupport
 import Testing
 
 @Suite("Token keys in use")
@@ -44,7 +45,7 @@ struct TokenIntegrationTests {
             .sign(content)
         let verified = try CMSVerifier.verify(signed)
         #expect(verified.content == content)
-        #expect(verified.signer?.certificate == leaf.certificate)
+        #expect(verified.signer.certificate == leaf.certificate)
 
         let scratch = try X509Scratch()
         try scratch.write("signed.der", signed)

@@ -1,5 +1,6 @@
 import Foundation
 import SEMCrypto
+import SEMTestSupport
 import Testing
 
 @Suite("X.509 extensions")

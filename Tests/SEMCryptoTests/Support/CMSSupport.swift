@@ -3,34 +3,19 @@
 // once per test process.
 import Foundation
 import SEMCrypto
+import SEMTestSupport
 import Synchronization
 
-/// A fresh directory under the system temporary directory, removed when released.
-final class CMSTempDirectory {
-    let url: URL
+/// The CMS tests' scratch directory: the shared one.
+typealias CMSTempDirectory = ScratchDirectory
 
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("sem-cms-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false,
-                                                attributes: [.posixPermissions: 0o700])
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
+extension ScratchDirectory {
     /// Writes `data` to `name` with mode 0600 and returns the path.
     @discardableResult
     func write(_ data: Data, to name: String) throws -> String {
-        let path = path(name)
-        let attributes: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: attributes) else {
-            throw CMSToolFailure(command: "write \(name)", status: -1, errors: "could not create the file")
-        }
-        return path
+        try write(name, data, secret: true)
+        return path(name)
     }
-
-    func read(_ name: String) throws -> Data { try Data(contentsOf: url.appendingPathComponent(name)) }
 }
 
 struct CMSToolFailure: Error, CustomStringConvertible {
@@ -49,29 +34,8 @@ enum CMSOpenSSLTool {
     }
 
     static func run(_ arguments: [String], in directory: CMSTempDirectory) throws -> Result {
-        let id = UUID().uuidString
-        let outPath = try directory.write(Data(), to: "stdout-\(id)")
-        let errPath = try directory.write(Data(), to: "stderr-\(id)")
-        defer {
-            try? FileManager.default.removeItem(atPath: outPath)
-            try? FileManager.default.removeItem(atPath: errPath)
-        }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = directory.url
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Result(status: process.terminationStatus,
-                      output: try Data(contentsOf: URL(fileURLWithPath: outPath)),
-                      errors: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self))
+        let result = try directory.openssl(arguments)
+        return Result(status: result.status, output: result.outputData, errors: result.errors)
     }
 
     /// Runs the tool and throws unless it exits with status 0; returns its standard output.

@@ -2,6 +2,7 @@
 // test, and a scratch directory in which the openssl command-line tool runs.
 import Foundation
 import SEMCrypto
+import SEMTestSupport
 import Testing
 
 /// A root CA, an issuing CA below it, and a way to issue leaves. EC P-256 keys keep it fast.
@@ -42,72 +43,13 @@ struct X509TestPKI {
     }
 }
 
-/// What one openssl run printed.
-struct X509ToolResult {
-    let status: Int32
-    let output: String
-    let errors: String
-    /// stdout and stderr together, for messages that move between them across versions.
-    var all: String { output + errors }
-}
+/// The X.509 tests' scratch directory: the shared one, plus PEM bundles.
+typealias X509Scratch = ScratchDirectory
 
-/// A temporary directory, removed when the value goes away.
-final class X509Scratch {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("sem-x509-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    /// Writes a file; private keys are created with mode 0600.
-    func write(_ name: String, _ data: Data, secret: Bool = false) throws {
-        let created = FileManager.default.createFile(atPath: path(name), contents: data,
-                                                     attributes: [.posixPermissions: secret ? 0o600 : 0o644])
-        if !created { throw CryptoError(.fileSystem, "could not write \(name)") }
-    }
-
-    func write(_ name: String, _ text: String, secret: Bool = false) throws {
-        try write(name, Data(text.utf8), secret: secret)
-    }
-
+extension ScratchDirectory {
     /// Writes PEM for each certificate, concatenated.
     func write(_ name: String, certificates: [Certificate]) throws {
         try write(name, certificates.map(\.pemEncoded).joined())
-    }
-
-    func read(_ name: String) throws -> Data { try Data(contentsOf: url.appendingPathComponent(name)) }
-
-    /// Runs `openssl` with `arguments` in this directory.
-    @discardableResult
-    func openssl(_ arguments: [String]) throws -> X509ToolResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.currentDirectoryURL = url
-        // Files rather than pipes: no risk of a full pipe blocking the tool.
-        let outName = "stdout-\(UUID().uuidString)", errName = "stderr-\(UUID().uuidString)"
-        try write(outName, Data())
-        try write(errName, Data())
-        let out = try FileHandle(forWritingTo: url.appendingPathComponent(outName))
-        let err = try FileHandle(forWritingTo: url.appendingPathComponent(errName))
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
-        let result = X509ToolResult(status: process.terminationStatus,
-                                    output: String(decoding: try read(outName), as: UTF8.self),
-                                    errors: String(decoding: try read(errName), as: UTF8.self))
-        try? FileManager.default.removeItem(atPath: path(outName))
-        try? FileManager.default.removeItem(atPath: path(errName))
-        return result
     }
 }
 
