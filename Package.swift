@@ -4,7 +4,7 @@
 //
 // Targets are listed bottom-up, in the order the layers depend on each other:
 //   C bindings (COpenSSL, CSQLite, CShims)
-//   → foundation (SEMLogging, SEMCrypto, SEMStorage)
+//   → foundation (SEMLogging, SEMCrypto, SEMStorage, SEMTransport)
 //   → executables (sem, semd, semctl).
 // OpenSSL is imported by SEMCrypto alone and SQLite by SEMStorage alone.
 import PackageDescription
@@ -50,6 +50,12 @@ let package = Package(
             dependencies: ["CSQLite", "SEMCrypto", "SEMLogging"],
             swiftSettings: strict
         ),
+        // Protocol logic (SMTP and HTTP/1.1 state machines, parsers) and, above it, the socket drivers.
+        .target(
+            name: "SEMTransport",
+            dependencies: ["SEMCrypto", "SEMLogging"],
+            swiftSettings: strict
+        ),
 
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
@@ -60,6 +66,8 @@ let package = Package(
         .testTarget(name: "SEMLoggingTests", dependencies: ["SEMLogging"], swiftSettings: strict),
         .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging"], swiftSettings: strict),
         .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),
+        .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging"],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
