@@ -128,3 +128,48 @@ struct RootSignedVerifier: TLSPeerVerifier {
         return leaf.isSignature(verifiedBy: root.publicKey) ? .accept : .reject(reason: "Not issued by the test root.")
     }
 }
+
+/// Echoes every line back (with LF) until the peer closes or a read fails.
+let echoLines: ConnectionHandler = { stream, _ in
+    let reader = BufferedReader(stream)
+    while case .line(let line, _) = try? reader.readLine(maxLength: 1024) {
+        guard (try? stream.write(line + Data("\n".utf8))) != nil else { return }
+    }
+}
+
+/// Starts a listener on 127.0.0.1 with an ephemeral port and an in-memory log.
+func startListener(_ configuration: ListenerConfiguration = ListenerConfiguration(),
+                   handler: @escaping ConnectionHandler = echoLines) throws -> (Listener, InMemoryLogHandler) {
+    let (logger, memory) = networkTestLogger()
+    let listener = try Listener(configuration: configuration, logger: logger, handler: handler)
+    listener.start()
+    return (listener, memory)
+}
+
+/// Connects to `listener` on 127.0.0.1.
+func connect(to listener: Listener, timeout: Duration = .seconds(5)) throws -> SocketStream {
+    try TCPClient.connect(host: "127.0.0.1", port: listener.port, timeout: timeout, ioTimeout: timeout)
+}
+
+/// Sends `text` plus LF and returns the reply line (or nil at end of stream).
+func exchange(_ text: String, over reader: BufferedReader) throws -> String? {
+    try reader.stream.write(text + "\n")
+    guard case .line(let reply, _) = try reader.readLine(maxLength: 1024) else { return nil }
+    return String(decoding: reply, as: UTF8.self)
+}
+
+/// Reads until end of stream or a failure; returns how the stream ended.
+func readUntilClosed(_ stream: any ByteStream) -> Result<Int, NetworkError> {
+    var total = 0
+    while true {
+        do {
+            let chunk = try stream.read(maximum: 4096)
+            if chunk.isEmpty { return .success(total) }
+            total += chunk.count
+        } catch let error as NetworkError {
+            return .failure(error)
+        } catch {
+            return .failure(NetworkError(.ioFailed, "\(error)"))
+        }
+    }
+}
