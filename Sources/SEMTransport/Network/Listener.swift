@@ -13,6 +13,7 @@
 // waiting for it after a grace period and reports it.
 import Foundation
 public import SEMLogging
+import SEMCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,9 @@ public final class Listener: Sendable {
               configuration.idleTimeout > .zero, (configuration.maximumLifetime ?? .seconds(1)) > .zero else {
             throw NetworkError(.invalidArgument,
                                "The connection limit, backlog, idle timeout and lifetime must all be positive.")
+        }
+        if let context = configuration.tls, context.configuration.role != .server {
+            throw NetworkError(.invalidArgument, "A listener needs a TLS context with the server role.")
         }
         self.configuration = configuration
         self.logger = logger.with("listener", configuration.name)

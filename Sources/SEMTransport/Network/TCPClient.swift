@@ -38,7 +38,8 @@ public enum TCPClient {
     /// Connects and runs a TLS client handshake with `context` (client role). The server
     /// certificate must be valid for `serverName`, which defaults to `host`.
     public static func connectTLS(host: String, port: UInt16, context: TLSContext, serverName: String? = nil,
-                                  timeout: Duration = .seconds(10), ioTimeout: Duration = .seconds(60)) throws -> TLSStream {
+                                  timeout: Duration = .seconds(10),
+                                  ioTimeout: Duration = .seconds(60)) throws -> TLSStream {
         let plain = try connect(host: host, port: port, timeout: timeout, ioTimeout: ioTimeout)
         return try plain.startTLS(context: context, serverName: serverName ?? host)
     }

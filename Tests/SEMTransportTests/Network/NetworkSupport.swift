@@ -67,7 +67,8 @@ func eventually(timeout: Duration = .seconds(2), _ condition: () -> Bool) -> Boo
 func openSocketCount() -> Int {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
     return entries.filter { entry in
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)"))?.hasPrefix("socket:") ?? false
+        let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")
+        return target?.hasPrefix("socket:") ?? false
     }.count
 }
 
@@ -99,7 +100,8 @@ struct OpenSSLRun: Sendable {
 
 /// Runs `openssl arguments...` in `directory` with `input` on standard input and waits.
 @discardableResult
-func runOpenSSL(_ arguments: [String], in directory: NetworkTemporaryDirectory, input: String = "") throws -> OpenSSLRun {
+func runOpenSSL(_ arguments: [String], in directory: NetworkTemporaryDirectory,
+                input: String = "") throws -> OpenSSLRun {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
     process.arguments = arguments

@@ -131,6 +131,35 @@ extension NetworkTests {
             #expect(report == ShutdownReport(forcedConnections: 1, remainingWorkers: 0))
         }
 
+        @Test("a client that never starts the handshake is dropped after the handshake timeout")
+        func handshakeTimeout() async throws {
+            let pki = try NetworkPKI.shared()
+            let context = try pki.serverContext(handshakeTimeout: .milliseconds(250))
+            let (listener, memory) = try startListener(ListenerConfiguration(tls: context))
+            defer { listener.shutdown(gracePeriod: .seconds(1)) }
+            let seconds = try await onThread { () -> Double in
+                let stream = try connect(to: listener)
+                defer { stream.close() }
+                let start = ContinuousClock.now
+                _ = readUntilClosed(stream)
+                return secondsSince(start)
+            }
+            #expect(seconds >= 0.2 && seconds < 1.5)
+            #expect(eventually { listener.statistics.tlsFailures == 1 })
+            let warning = memory.records.first { $0.event == "connection.tls_failed" }
+            #expect(warning?.field("reason")?.hasPrefix("net-timeout") == true)
+        }
+
+        @Test("a listener refuses a TLS context made for the client role")
+        func clientContextRefused() throws {
+            let pki = try NetworkPKI.shared()
+            let (logger, _) = networkTestLogger()
+            #expect(throws: NetworkError(.invalidArgument, "")) {
+                try Listener(configuration: ListenerConfiguration(tls: try pki.clientContext()), logger: logger,
+                             handler: echoLines)
+            }
+        }
+
         @Test("openssl s_client with a client certificate reaches our listener over TLSv1.3")
         func opensslClient() async throws {
             let pki = try NetworkPKI.shared()
