@@ -38,7 +38,7 @@ extension NetworkTests {
             let replies = try await onThreads(50) { index -> String? in
                 let stream = try connect(to: listener, timeout: .seconds(10))
                 defer { stream.close() }
-                return try exchange("client \(index)", over: BufferedReader(stream))
+                return try roundTrip("client \(index)", over: BufferedReader(stream))
             }
             #expect(replies == (0..<50).map { "client \($0)" })
             #expect(gauge.peak <= 8)
@@ -58,7 +58,7 @@ extension NetworkTests {
             let (first, second) = try await onThread { () -> (String?, String?) in
                 let holder = try connect(to: listener)
                 defer { holder.close() }
-                let firstReply = try exchange("hold", over: BufferedReader(holder))
+                let firstReply = try roundTrip("hold", over: BufferedReader(holder))
                 let turnedAway = try connect(to: listener)
                 defer { turnedAway.close() }
                 let reader = BufferedReader(turnedAway)
@@ -106,7 +106,7 @@ extension NetworkTests {
                 let start = ContinuousClock.now
                 var answered = 0
                 while secondsSince(start) < 3 {
-                    guard let reply = try? exchange("ping", over: reader), reply == "ping" else { break }
+                    guard let reply = try? roundTrip("ping", over: reader), reply == "ping" else { break }
                     answered += 1
                     usleep(50_000)
                 }
@@ -199,7 +199,7 @@ extension NetworkTests {
             let local = try await onThread { () -> String in
                 let stream = try connect(to: listener)
                 defer { stream.close() }
-                _ = try exchange("hi", over: BufferedReader(stream))
+                _ = try roundTrip("hi", over: BufferedReader(stream))
                 return stream.localAddress?.description ?? ""
             }
             _ = try await onThread { listener.shutdown(gracePeriod: .seconds(1)) }
@@ -216,7 +216,7 @@ extension NetworkTests {
             let replies = try await onThreads(20) { index -> String? in
                 let stream = try connect(to: listener)
                 defer { stream.close() }
-                return try exchange("n\(index)", over: BufferedReader(stream))
+                return try roundTrip("n\(index)", over: BufferedReader(stream))
             }
             #expect(replies.compactMap { $0 }.count == 20)
             let report = try await onThread { listener.shutdown(gracePeriod: .seconds(1)) }

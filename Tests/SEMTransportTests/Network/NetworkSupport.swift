@@ -154,7 +154,7 @@ func connect(to listener: Listener, timeout: Duration = .seconds(5)) throws -> S
 }
 
 /// Sends `text` plus LF and returns the reply line (or nil at end of stream).
-func exchange(_ text: String, over reader: BufferedReader) throws -> String? {
+func roundTrip(_ text: String, over reader: BufferedReader) throws -> String? {
     try reader.stream.write(text + "\n")
     guard case .line(let reply, _) = try reader.readLine(maxLength: 1024) else { return nil }
     return String(decoding: reply, as: UTF8.self)

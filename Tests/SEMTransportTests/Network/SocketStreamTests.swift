@@ -17,7 +17,7 @@ extension NetworkTests {
                 #expect(stream.peerAddress == NetworkAddress(host: "127.0.0.1", port: listener.port))
                 #expect(stream.localAddress?.host == "127.0.0.1")
                 let reader = BufferedReader(stream)
-                return [try exchange("first", over: reader), try exchange("second", over: reader)]
+                return [try roundTrip("first", over: reader), try roundTrip("second", over: reader)]
             }
             #expect(reply == ["first", "second"])
         }

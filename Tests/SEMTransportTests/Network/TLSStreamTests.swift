@@ -31,7 +31,7 @@ extension NetworkTests {
                 guard case .line(let greeting, _) = try reader.readLine(maxLength: 512) else {
                     return (nil, nil, nil, nil)
                 }
-                return (String(decoding: greeting, as: UTF8.self), try exchange("over tls", over: reader),
+                return (String(decoding: greeting, as: UTF8.self), try roundTrip("over tls", over: reader),
                         stream.tlsVersion, stream.tlsPeerChain.first?.subject.commonName)
             }
             #expect(version == "TLSv1.3")
@@ -201,7 +201,7 @@ extension NetworkTests {
                 let stream = try TCPClient.connectTLS(host: "127.0.0.1", port: port, context: client,
                                                       serverName: "localhost", ioTimeout: .seconds(5))
                 defer { stream.close() }
-                return (try exchange("stressed", over: BufferedReader(stream)), stream.tlsVersion)
+                return (try roundTrip("stressed", over: BufferedReader(stream)), stream.tlsVersion)
             }
             #expect(version == "TLSv1.3")
             #expect(reply == "desserts")
