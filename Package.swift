@@ -71,7 +71,8 @@ let package = Package(
         .testTarget(name: "SEMLoggingTests", dependencies: ["SEMLogging"], swiftSettings: strict),
         .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging", "SEMTestSupport"], swiftSettings: strict),
         .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),
-        .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging", "SEMTestSupport"],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -28,6 +28,13 @@ public final class TLSConnection {
         guard let ssl = SSL_new(context.pointer) else {
             throw TLSError(.configurationInvalid, "OpenSSL could not create a TLS session.", detail: OpenSSL.drainErrors())
         }
+        // Writes go through send(MSG_NOSIGNAL): a peer that has gone away must give an
+        // error, not a SIGPIPE that ends the process (see SocketBIO_openssl.swift).
+        guard SocketBIO.attach(ssl, fileDescriptor: fileDescriptor) else {
+            SSL_free(ssl)
+            throw TLSError(.configurationInvalid, "OpenSSL could not attach the socket to the TLS session.",
+                           detail: OpenSSL.drainErrors())
+        }
         self.ssl = ssl
         self.context = context
         self.fileDescriptor = fileDescriptor
@@ -37,7 +44,6 @@ public final class TLSConnection {
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(state).toOpaque())
         let flags = fcntl(fileDescriptor, F_GETFL)
         _ = fcntl(fileDescriptor, F_SETFL, flags | O_NONBLOCK)
-        SSL_set_fd(ssl, fileDescriptor)
         if context.configuration.role == .client {
             SSL_set_connect_state(ssl)
             if let serverName { _ = sem_SSL_set_tlsext_host_name(ssl, serverName) }
@@ -126,11 +132,13 @@ public final class TLSConnection {
             case SSL_ERROR_ZERO_RETURN:
                 throw TLSError(.connectionClosed, "The peer closed the TLS session.")
             case SSL_ERROR_SYSCALL:
+                // errno first: building the detail string may overwrite it.
+                let code = errno
                 let detail = OpenSSL.drainErrors()
-                if errno == 0 || errno == ECONNRESET || errno == EPIPE {
+                if code == 0 || code == ECONNRESET || code == EPIPE {
                     throw TLSError(.connectionClosed, "The peer closed the connection during the \(what).", detail: detail)
                 }
-                throw TLSError(.ioFailed, "The \(what) failed: \(String(cString: strerror(errno))).", detail: detail)
+                throw TLSError(.ioFailed, "The \(what) failed: \(String(cString: strerror(code))).", detail: detail)
             default:
                 let detail = OpenSSL.drainErrors()
                 if let rejection = state.rejection {
