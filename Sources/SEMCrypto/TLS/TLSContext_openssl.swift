@@ -18,7 +18,6 @@ public final class TLSContext: @unchecked Sendable {
     public let configuration: TLSConfiguration
 
     public init(_ configuration: TLSConfiguration) throws {
-        Self.ignoreBrokenPipe
         try Self.validate(configuration)
         OpenSSL.clearErrors()
         guard let context = SSL_CTX_new(TLS_method()) else {
@@ -32,11 +31,6 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(pointer) }
-
-    /// OpenSSL writes to sockets with write(2), which raises SIGPIPE when the peer has
-    /// gone; the default action would kill the whole server. Every program that uses
-    /// TLS therefore ignores SIGPIPE and sees EPIPE as an error instead. Done once.
-    private static let ignoreBrokenPipe: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     private static func validate(_ configuration: TLSConfiguration) throws {
         switch configuration.role {
