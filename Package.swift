@@ -60,6 +60,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Layer 3: credentials servers
+        .target(
+            name: "SEMCredentials",
+            dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"],
+            swiftSettings: strict
+        ),
+
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
         .executableTarget(name: "semd", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
@@ -71,6 +78,9 @@ let package = Package(
         .testTarget(name: "SEMLoggingTests", dependencies: ["SEMLogging"], swiftSettings: strict),
         .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging", "SEMTestSupport"], swiftSettings: strict),
         .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),
+        .testTarget(name: "SEMCredentialsTests",
+                    dependencies: ["SEMCredentials", "SEMCrypto", "SEMStorage", "SEMTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
     ],
