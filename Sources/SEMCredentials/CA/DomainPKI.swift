@@ -17,25 +17,40 @@ public struct DomainPKI: Sendable {
     /// Host name of a role's server in `domain`, e.g. `mail.alpha.test`.
     public static func hostName(role: String, domain: String) -> String { "\(role).\(domain)" }
 
-    /// Generates a fresh domain PKI valid from `time`.
-    public static func create(domain: String, at time: Date = Date(), rootLifetime: TimeInterval = 20 * 365 * 86400,
+    /// Labels of the keys a domain holds, in the key store of its choice.
+    public enum KeyLabel {
+        public static let root = "root-ca"
+        public static let issuing = "issuing-ca"
+        public static let ocspResponder = "ocsp-responder"
+        public static let keyArchive = "key-archive"
+        public static func server(_ role: String) -> String { "tls-\(role)" }
+    }
+
+    /// Generates a fresh domain PKI valid from `time`. `keyStore`, when given, creates
+    /// and keeps every key (an encrypted key file directory or a token); otherwise the
+    /// keys exist in memory only.
+    public static func create(domain: String, keyStore: (any KeyStore)? = nil, at time: Date = Date(),
+                              rootLifetime: TimeInterval = 20 * 365 * 86400,
                               issuingLifetime: TimeInterval = 10 * 365 * 86400,
                               serviceLifetime: TimeInterval = 2 * 365 * 86400) throws -> DomainPKI {
+        func makeKey(_ label: String) throws -> PrivateKey {
+            try keyStore?.generateKey(label: label, algorithm: .ecP256) ?? PrivateKey.generate(.ecP256)
+        }
         let organisation = ("O", domain)
         let notBefore = time.addingTimeInterval(-300)
         let root = try CertificateIssuer.selfSignedRoot(
             subject: DistinguishedName([organisation, ("CN", "\(domain) Root CA")]),
-            key: try PrivateKey.generate(.ecP256), notBefore: notBefore,
+            key: try makeKey(KeyLabel.root), notBefore: notBefore,
             notAfter: time.addingTimeInterval(rootLifetime))
-        let issuingKey = try PrivateKey.generate(.ecP256)
+        let issuingKey = try makeKey(KeyLabel.issuing)
         let issuingCertificate = try root.issue(.issuingCA, CertificateParameters(
             subject: DistinguishedName([organisation, ("CN", "\(domain) Issuing CA")]), publicKey: issuingKey.publicKey,
             notBefore: notBefore, notAfter: time.addingTimeInterval(issuingLifetime)))
         let issuing = try CertificateIssuer(certificate: issuingCertificate, key: issuingKey)
 
-        func service(_ profile: CertificateProfile, name: String, emails: [String] = [],
+        func service(_ profile: CertificateProfile, label: String, name: String, emails: [String] = [],
                      dnsNames: [String] = []) throws -> CertifiedKey {
-            let key = try PrivateKey.generate(.ecP256)
+            let key = try makeKey(label)
             let certificate = try issuing.issue(profile, CertificateParameters(
                 subject: DistinguishedName([organisation, ("CN", name)]), publicKey: key.publicKey,
                 notBefore: notBefore, notAfter: time.addingTimeInterval(serviceLifetime),
@@ -43,12 +58,12 @@ public struct DomainPKI: Sendable {
             return try CertifiedKey(certificate: certificate, key: key)
         }
 
-        let responder = try service(.ocspResponder, name: "\(domain) OCSP Responder")
-        let archive = try service(.userEncryption, name: "\(domain) Key Archive", emails: ["key-archive@\(domain)"])
+        let responder = try service(.ocspResponder, label: KeyLabel.ocspResponder, name: "\(domain) OCSP Responder")
+        let archive = try service(.userEncryption, label: KeyLabel.keyArchive, name: "\(domain) Key Archive", emails: ["key-archive@\(domain)"])
         var servers: [String: CertifiedKey] = [:]
         for role in serverRoles {
             let host = hostName(role: role, domain: domain)
-            servers[role] = try service(.tlsServer, name: host, dnsNames: [host])
+            servers[role] = try service(.tlsServer, label: KeyLabel.server(role), name: host, dnsNames: [host])
         }
         let identity = CAIdentity(domain: domain, root: root.certificate, issuer: issuing, ocspResponder: responder,
                                   keyArchive: archive)
