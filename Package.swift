@@ -67,10 +67,15 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Argument parsing and exit-status conventions shared by the executables.
+        .target(name: "SEMCommandLine", swiftSettings: strict),
+
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
         .executableTarget(name: "semd", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
-        .executableTarget(name: "semctl", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
+        .executableTarget(name: "semctl",
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMCrypto", "SEMStorage", "SEMLogging"],
+                         swiftSettings: strict),
 
         // MARK: Tests
         // Scratch directories and the runner for independent command-line peers.

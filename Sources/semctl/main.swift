@@ -1,27 +1,41 @@
-// semctl - CryptoNET SEM administration and the loopback demonstration.
+// semctl - CryptoNET SEM administration.
 import Foundation
+import SEMCommandLine
 
 let usage = """
 usage: semctl <command> [options]
 
-Administers a CryptoNET SEM installation:
-  domain     create a security domain (CA, policy, server certificates)
-  user       add users and issue one-time enrolment codes
-  cert       revoke certificates
-  policy     manage the policy decision point's rules
-  smi        run the federation registry: approve domains, agreements
-  recovery   M-of-N key recovery
-  audit      verify the signed audit chain
-  demo       start a whole federation on loopback and walk a letter through it
+  domain init DOMAIN [--dir PARENT] [--host HOST] [--secret-file FILE]
+                     [--token LABEL --module PATH]
+        create a security domain: root and issuing CA, OCSP responder, key archive,
+        TLS certificates for the mail, CA and PDP servers, a default policy and one
+        JSON configuration per role (keys encrypted with $SEM_KEY_PASSPHRASE or the
+        secret file, or generated on a PKCS#11 token with the PIN in $SEM_TOKEN_PIN)
+  user add ADDRESS [--assurance low|substantial|high] [--code-days N] [--domain-dir DIR]
+        register a user and print a one-time enrolment code
+  user code ADDRESS [--code-days N] [--domain-dir DIR]
+        print a fresh enrolment code for an existing user
+  cert revoke SERIAL|ADDRESS --reason REASON [--domain-dir DIR]
+        revoke one certificate, or every certificate of an address
+  cert verify CERT --anchor FILE [--anchor FILE]... [--untrusted FILE]... [--crl FILE]...
+              [--ocsp-response FILE]... [--purpose smime-sign|smime-encrypt|tls-server|tls-client]
+              [--at TIME] [--soft-fail]
+        validate a certificate path; exit 0 when valid, 1 when invalid, 2 on usage errors
 
-This build provides the cryptographic foundation only; the commands above are not
-available yet.
+The domain directory is --domain-dir, or $SEM_DOMAIN_DIR.
 """
 
-let arguments = CommandLine.arguments.dropFirst()
-if arguments.isEmpty || ["help", "-h", "--help"].contains(arguments.first!) {
-    print(usage)
-    exit(arguments.isEmpty ? 64 : 0)
+var arguments = Array(CommandLine.arguments.dropFirst())
+CommandRunner.run(program: "semctl", usage: usage) {
+    guard let command = arguments.first else { throw UsageError("No command given.") }
+    let rest = Array(arguments.dropFirst())
+    switch command {
+    case "help", "-h", "--help":
+        print(usage)
+        return 0
+    case "domain": return try DomainCommands.run(rest)
+    case "user": return try UserCommands.run(rest)
+    case "cert": return try CertCommands.run(rest)
+    default: throw UsageError("Unknown command '\(command)'.")
+    }
 }
-FileHandle.standardError.write(Data("semctl: '\(arguments.first!)' is not available in this build; see 'semctl help'.\n".utf8))
-exit(64)
