@@ -88,6 +88,9 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
+        // The programs as people run them, driven from outside.
+        .testTarget(name: "SEMEndToEndTests", dependencies: ["semctl", "SEMCrypto", "SEMTestSupport"],
+                    swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
