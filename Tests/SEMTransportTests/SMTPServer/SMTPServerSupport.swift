@@ -120,8 +120,9 @@ final class SMTPHookRecorder: Sendable {
     func aborted(_ fault: SMTPMessageFault) { store.withLock { $0.aborts.append(fault) } }
 }
 
-/// Hooks that accept everything, except that with `checkSenderDomain` a sender whose
-/// domain the client certificate does not name is refused with 550 5.7.1.
+/// Hooks that accept nearly everything: with `checkSenderDomain` a sender whose domain
+/// the client certificate does not name is refused with 550 5.7.1, and two recipient
+/// names are refused (see `recipient`).
 struct RecordingDriverHooks: SMTPServerHooks {
     let recorder: SMTPHookRecorder
     let context: SMTPConnectionContext
@@ -141,8 +142,13 @@ struct RecordingDriverHooks: SMTPServerHooks {
         return .accept
     }
 
+    /// Local part "busy" is refused for now (450 4.2.1), "unknown" for good (550 5.1.1).
     mutating func recipient(_ recipient: SMTPMailbox, envelope: SMTPEnvelope, session: SMTPSessionInfo) -> SMTPDecision {
-        .accept
+        switch recipient.localPart {
+        case "busy": .reject(code: 450, enhanced: "4.2.1", text: "Mailbox busy, try again later")
+        case "unknown": .reject(code: 550, enhanced: "5.1.1", text: "No such mailbox")
+        default: .accept
+        }
     }
 
     mutating func messageBegin(envelope: SMTPEnvelope, session: SMTPSessionInfo) -> SMTPDecision {
@@ -166,7 +172,7 @@ struct RecordingDriverHooks: SMTPServerHooks {
 }
 
 /// A running test server with what it records and logs.
-struct SMTPTestServer {
+struct SMTPTestServer: Sendable {
     let server: SMTPServer
     let recorder: SMTPHookRecorder
     let log: InMemoryLogHandler
