@@ -100,8 +100,8 @@ public struct SMTPClient: Sendable {
         }
         guard options.timeouts.all.allSatisfy({ $0 > .zero }), options.maximumMessageSize > 0,
               (512...(1 << 20)).contains(options.readChunkSize) else {
-            throw NetworkError(.invalidArgument,
-                               "SMTP client timeouts and the message limit must be positive, the read size 512 B to 1 MiB.")
+            throw NetworkError(.invalidArgument, "SMTP client timeouts and the message limit must be positive, "
+                                   + "and the read size must lie between 512 bytes and 1 MiB.")
         }
         var options = options
         options.session.tlsAvailable = options.tls != nil

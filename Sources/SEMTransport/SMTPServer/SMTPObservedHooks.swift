@@ -19,7 +19,8 @@ struct SMTPObservedHooks: SMTPServerHooks {
         inner.mail(from: sender, parameters: parameters, session: session)
     }
 
-    mutating func recipient(_ recipient: SMTPMailbox, envelope: SMTPEnvelope, session: SMTPSessionInfo) -> SMTPDecision {
+    mutating func recipient(_ recipient: SMTPMailbox, envelope: SMTPEnvelope,
+                            session: SMTPSessionInfo) -> SMTPDecision {
         inner.recipient(recipient, envelope: envelope, session: session)
     }
 

@@ -8,9 +8,11 @@
 // handed to OpenSSL as handshake bytes and makes the handshake fail.
 //
 // Log lines carry the session id and the peer address, and after STARTTLS the TLS
-// version, cipher and client certificate identity. Endings, each logged once as `smtp.close` with its reason: the session closed (QUIT,
-// 421 after too many errors), the peer closed, a timeout or the session lifetime (421
-// 4.4.2), server shutdown (421 4.3.2), a failed TLS handshake, an I/O error.
+// version, cipher and client certificate identity. Each ending is logged once as
+// `smtp.close` with its reason: the session closed (QUIT, 421 after too many errors),
+// the peer closed, a timeout or the session lifetime (421 4.4.2), server shutdown (421
+// 4.3.2), a failed TLS handshake, an I/O error. Failures also get one `smtp.error` or
+// `smtp.tls_failed` line.
 import Foundation
 import SEMLogging
 import SEMCrypto
@@ -97,7 +99,7 @@ final class SMTPSessionDriver {
             return core.isClosing ? shutDown() : timedOut()
         } catch {
             if core.isClosing { return shutDown() }
-            log.warning("smtp.error", ["reason": Self.reason(error)])
+            log.warning("smtp.error", ["reason": Self.reason(error), "tls": context.tlsActive])
             ending = .ioError
             return
         }
@@ -121,7 +123,7 @@ final class SMTPSessionDriver {
         let lifetimeOver = lifetimeDeadline.map { ContinuousClock.now >= $0 } ?? false
         ending = lifetimeOver ? .lifetime : (session.isReceivingMessage ? .dataTimeout : .commandTimeout)
         let text = lifetimeOver ? "Session time limit reached" : "Timeout waiting for input"
-        log.notice("smtp.error", ["reason": ending!.rawValue])
+        log.notice("smtp.error", ["reason": ending!.rawValue, "tls": context.tlsActive])
         sendFinal(SMTPReply(code: 421, enhanced: "4.4.2",
                             text: "\(session.configuration.hostname) \(text), closing connection"))
     }
@@ -164,7 +166,7 @@ final class SMTPSessionDriver {
             return true
         } catch {
             if ending == nil {
-                log.warning("smtp.error", ["reason": Self.reason(error)])
+                log.warning("smtp.error", ["reason": Self.reason(error), "tls": context.tlsActive])
                 ending = .ioError
             }
             return false
@@ -215,7 +217,7 @@ final class SMTPSessionDriver {
         let elapsed = ContinuousClock.now - startedAt
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         log.info("smtp.close", [
-            "reason": (ending ?? .ioError).rawValue, "duration_ms": milliseconds,
+            "reason": (ending ?? .ioError).rawValue, "tls": context.tlsActive, "duration_ms": milliseconds,
             "messages_accepted": hooks.accepted, "messages_refused": hooks.refused,
             "messages_aborted": hooks.aborted,
         ])

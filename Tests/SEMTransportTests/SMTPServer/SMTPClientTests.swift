@@ -24,8 +24,9 @@ let stuffingMessage = Array("""
 func relayClient(tls: TLSContext?, requireTLS: Bool = true, timeouts: SMTPClientTimeouts = .uniform(.seconds(10)),
                  maximumMessageSize: Int = 1_000_000) throws -> (SMTPClient, InMemoryLogHandler) {
     let memory = InMemoryLogHandler()
-    let options = SMTPClientOptions(session: SMTPClientConfiguration(heloName: "mx.sender.test", requireTLS: requireTLS),
-                                    tls: tls, timeouts: timeouts, maximumMessageSize: maximumMessageSize)
+    let session = SMTPClientConfiguration(heloName: "mx.sender.test", requireTLS: requireTLS)
+    let options = SMTPClientOptions(session: session, tls: tls, timeouts: timeouts,
+                                    maximumMessageSize: maximumMessageSize)
     return (try SMTPClient(options: options, logger: Logger(component: "smtp-client-test", level: .debug,
                                                             handler: memory)), memory)
 }
@@ -246,7 +247,9 @@ extension NetworkTests {
             let pki = try SMTPTestPKI.shared()
             #expect(throws: NetworkError.self) { try relayClient(tls: nil, requireTLS: true) }
             #expect(throws: NetworkError.self) { try relayClient(tls: try pki.serverContext()) }
-            #expect(throws: NetworkError.self) { try relayClient(tls: nil, requireTLS: false, timeouts: .uniform(.zero)) }
+            #expect(throws: NetworkError.self) {
+                try relayClient(tls: nil, requireTLS: false, timeouts: .uniform(.zero))
+            }
             #expect(throws: Never.self) { try relayClient(tls: nil, requireTLS: false) }
         }
     }

@@ -143,7 +143,8 @@ struct RecordingDriverHooks: SMTPServerHooks {
     }
 
     /// Local part "busy" is refused for now (450 4.2.1), "unknown" for good (550 5.1.1).
-    mutating func recipient(_ recipient: SMTPMailbox, envelope: SMTPEnvelope, session: SMTPSessionInfo) -> SMTPDecision {
+    mutating func recipient(_ recipient: SMTPMailbox, envelope: SMTPEnvelope,
+                            session: SMTPSessionInfo) -> SMTPDecision {
         switch recipient.localPart {
         case "busy": .reject(code: 450, enhanced: "4.2.1", text: "Mailbox busy, try again later")
         case "unknown": .reject(code: 550, enhanced: "5.1.1", text: "No such mailbox")
@@ -247,7 +248,35 @@ final class RawSMTPClient {
         try reader.startTLS(context: context, serverName: "localhost")
     }
 
+    /// Sends `line` with CRLF and reads the reply.
+    func reply(after line: String) throws -> RawReply? {
+        try send(line + "\r\n")
+        return try reply()
+    }
+
     func close() { stream.close() }
+}
+
+/// Runs `body` against a fresh server, then checks what every test must leave behind: a
+/// normal session still works, no session stays active, and after shutdown the process
+/// holds exactly the sockets it held before.
+func withCheckedServer(followUpTLS: TLSContext? = nil, _ make: () throws -> SMTPTestServer,
+                       _ body: (SMTPTestServer) throws -> Void) throws {
+    try startProcessMachinery()
+    let socketsBefore = openSocketCount()
+    let server = try make()
+    do {
+        try body(server)
+        #expect(try normalTransaction(port: server.port, tls: followUpTLS) == normalCodes,
+                "a normal session after the test")
+        #expect(eventually(timeout: .seconds(3)) { server.server.activeSessions == 0 })
+    } catch {
+        server.server.shutdown(gracePeriod: .milliseconds(100))
+        throw error
+    }
+    let report = server.server.shutdown(gracePeriod: .seconds(1))
+    #expect(report.forcedConnections == 0)
+    #expect(eventually { openSocketCount() == socketsBefore }, "no descriptor leak")
 }
 
 /// A whole transaction from alice@sender.test to bob@receiver.test, after STARTTLS when
