@@ -10,6 +10,9 @@
 //     reads (RFC 5321 §4.5.3.2.5 gives clients 3 minutes per data block).
 //   - session lifetime: the whole conversation, however busy.
 // Each ends the session with a 421 reply where the connection still allows one.
+//
+// Limitation: during DATA every read that brings bytes restarts the data timeout, so a
+// client that trickles its message slowly is stopped only by the session lifetime.
 public import SEMCrypto
 
 /// Everything an `SMTPServer` needs besides its logger and hooks.

@@ -121,9 +121,11 @@ final class SMTPSessionDriver {
 
     private func timedOut() {
         let lifetimeOver = lifetimeDeadline.map { ContinuousClock.now >= $0 } ?? false
-        ending = lifetimeOver ? .lifetime : (session.isReceivingMessage ? .dataTimeout : .commandTimeout)
+        let reason: SMTPSessionEnding = lifetimeOver
+            ? .lifetime : (session.isReceivingMessage ? .dataTimeout : .commandTimeout)
+        ending = reason
         let text = lifetimeOver ? "Session time limit reached" : "Timeout waiting for input"
-        log.notice("smtp.error", ["reason": ending!.rawValue, "tls": context.tlsActive])
+        log.notice("smtp.error", ["reason": reason.rawValue, "tls": context.tlsActive])
         sendFinal(SMTPReply(code: 421, enhanced: "4.4.2",
                             text: "\(session.configuration.hostname) \(text), closing connection"))
     }
