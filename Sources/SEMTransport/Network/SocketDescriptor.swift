@@ -51,6 +51,16 @@ final class SocketDescriptor: Sendable {
             _ = Glibc.shutdown(value, Int32(SHUT_RDWR))
         }
     }
+
+    /// Shuts only the reading direction down: a thread blocked reading wakes up with
+    /// end-of-stream, and can still write a last reply (SMTP's 421 at shutdown). Safe
+    /// from any thread, like `shutdown()`.
+    func shutdownReading() {
+        number.withLock { value in
+            guard value >= 0 else { return }
+            _ = Glibc.shutdown(value, Int32(SHUT_RD))
+        }
+    }
 }
 
 /// The moment one I/O operation gives up: the sooner of its own timeout and the

@@ -52,6 +52,13 @@ public struct SMTPClientFailure: Sendable, Equatable, CustomStringConvertible {
         case serviceClosing = "service-closing"
         case protocolError = "protocol-error"
         case connectionLost = "connection-lost"
+        /// No TCP connection could be made (refused, unreachable, name not found).
+        case connectFailed = "connect-failed"
+        /// The TLS handshake after STARTTLS failed, or the server's certificate or name
+        /// was refused.
+        case tlsFailed = "tls-failed"
+        /// The server did not answer, or did not take data, within the timeout.
+        case timedOut = "timed-out"
     }
 
     public let kind: Kind
@@ -66,11 +73,15 @@ public struct SMTPClientFailure: Sendable, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
-    /// Whether trying again later may help: a 4xx reply, a lost connection or a closing
-    /// service. Refusals with 5xx and local refusals are permanent.
+    /// Whether trying again later may help: a 4xx reply, a lost or failed connection, a
+    /// failed TLS handshake, a timeout or a closing service. Refusals with 5xx and local
+    /// refusals are permanent.
     public var isTransient: Bool {
         if let reply { return reply.isTransientFailure }
-        return kind == .connectionLost || kind == .serviceClosing
+        switch kind {
+        case .connectionLost, .serviceClosing, .connectFailed, .tlsFailed, .timedOut: return true
+        default: return false
+        }
     }
 
     public var description: String {
