@@ -77,6 +77,14 @@ public final class HTTPBodyReader {
         }
     }
 
+    /// Ends this reader's access to the connection, which moves on to the next message:
+    /// later reads of an unfinished body throw.
+    func detach() {
+        if !isComplete && failure == nil {
+            failure = HTTPError(.internalError, "The body is no longer available: its message is over")
+        }
+    }
+
     /// Reads and drops the rest of the body, at most `limit` octets of it. Returns true
     /// when the end was reached within the limit; false when the body is longer or could
     /// not be read (the connection must then be closed).

@@ -25,6 +25,8 @@ public final class HTTPClient {
     /// The body of the last response, possibly not read to its end.
     private var pendingBody: HTTPBodyReader?
     private var reusable = false
+    /// Octets the connection had received when the current exchange began.
+    private var receivedBefore: Int64 = 0
     /// TCP connections opened so far (a new one after each close).
     public private(set) var connectionsOpened = 0
 
@@ -44,6 +46,7 @@ public final class HTTPClient {
     public func close() {
         input?.stream.close()
         input = nil
+        pendingBody?.detach()
         pendingBody = nil
         reusable = false
     }
@@ -55,7 +58,7 @@ public final class HTTPClient {
         let reused = try prepareConnection()
         do {
             return try exchange(request)
-        } catch is NetworkError where reused && request.isReplayable && input?.bytesReceived == 0 {
+        } catch is NetworkError where reused && request.isReplayable && input?.bytesReceived == receivedBefore {
             // The server closed the idle connection while the request was on its way.
             close()
             _ = try prepareConnection()
@@ -98,7 +101,9 @@ public final class HTTPClient {
                     throw NetworkError(.connectionClosed,
                                        "The server closed the connection after \(index + 1) of \(requests.count) responses.")
                 }
-                let body = HTTPBodyReader { [unowned self] in try nextBodyPiece(input, persists: head.keepAlive) }
+                let body = HTTPBodyReader { [weak self] in
+                    try self?.nextBodyPiece(input, persists: head.keepAlive)
+                }
                 responses.append(HTTPBufferedResponse(head: head, body: try body.readAll(limit: Int(clamping: limit))))
             }
             return responses
@@ -112,7 +117,10 @@ public final class HTTPClient {
 
     /// Makes sure an open, idle connection is ready; returns whether it was reused.
     private func prepareConnection() throws -> Bool {
-        if let body = pendingBody, !body.isComplete, !body.drain(limit: configuration.drainLimit) { reusable = false }
+        if let body = pendingBody {
+            if !body.isComplete && !body.drain(limit: configuration.drainLimit) { reusable = false }
+            body.detach()
+        }
         pendingBody = nil
         if let input, reusable, input.isUsable, !input.stream.isClosed, !peerHasClosed(input) {
             reusable = false
@@ -155,6 +163,7 @@ public final class HTTPClient {
 
     private func exchange(_ request: HTTPClientRequest) throws -> HTTPClientResponse {
         guard let input else { throw NetworkError(.streamClosed, "No connection is open.") }
+        receivedBefore = input.bytesReceived
         input.parser.requestMethod = request.method
         var writeFailure: (any Error)?
         do {
@@ -171,7 +180,10 @@ public final class HTTPClient {
         }
         if let routeLimit = request.responseBodyLimit { input.parser.bodyLimit = routeLimit }
         let persists = writeFailure == nil && head.keepAlive && !request.headers.tokens("Connection").contains("close")
-        let body = HTTPBodyReader { [unowned self] in try nextBodyPiece(input, persists: persists) }
+        let body = HTTPBodyReader { [weak self] in
+            guard let self else { throw NetworkError(.streamClosed, "The client was closed.") }
+            return try nextBodyPiece(input, persists: persists)
+        }
         pendingBody = body
         return HTTPClientResponse(head: head, body: body)
     }

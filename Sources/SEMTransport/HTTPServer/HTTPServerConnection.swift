@@ -119,7 +119,12 @@ final class HTTPServerConnection {
         headWritten = false
         var keepAlive = head.keepAlive && served < configuration.maximumRequestsPerConnection
             && !context.stopping.isRaised
-        let body = HTTPBodyReader { [unowned self] in try nextBodyPiece() }
+        let body = HTTPBodyReader { [weak self] in
+            guard let self else { throw HTTPError(.internalError, "The connection is gone") }
+            return try nextBodyPiece()
+        }
+        // A handler may keep the request; its body must not read the next request.
+        defer { body.detach() }
 
         var response: HTTPResponse
         var failure: String?

@@ -2,6 +2,7 @@ import Foundation
 import SEMCrypto
 import SEMLogging
 import SEMTransport
+import Synchronization
 import Testing
 
 extension NetworkTests {
@@ -100,6 +101,44 @@ extension NetworkTests {
                 return (statuses, client.connectionsOpened)
             }
             #expect(statuses == [405, 200])
+            #expect(opened == 2)
+        }
+
+        @Test("a GET is sent again when a reused connection closes before any answer; a POST is not")
+        func retryOnReusedConnection() async throws {
+            // Each connection answers one request, then closes when the next one arrives.
+            let (listener, _) = try startListener { stream, _ in
+                let reader = BufferedReader(stream)
+                var answered = false
+                while true {
+                    var lines = 0
+                    while case .line(let line, _) = try? reader.readLine(maxLength: 1024), !line.isEmpty { lines += 1 }
+                    guard lines > 0, !answered else { return }
+                    try? stream.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    answered = true
+                }
+            }
+            defer { listener.shutdown(gracePeriod: .seconds(1)) }
+            let (statuses, postError, opened) = try await onThread { () -> ([Int], NetworkError?, Int) in
+                let client = HTTPClient(configuration: HTTPClientConfiguration(
+                    host: "127.0.0.1", port: listener.port, readTimeout: .seconds(5)))
+                defer { client.close() }
+                var statuses: [Int] = []
+                for target in ["/a", "/b"] {
+                    let response = try client.send(HTTPClientRequest(target: target))
+                    _ = try response.body.readAll(limit: 10)
+                    statuses.append(response.status)
+                }
+                var postError: NetworkError?
+                do {
+                    _ = try client.send(HTTPClientRequest(method: "POST", target: "/c"))
+                } catch let error as NetworkError {
+                    postError = error
+                }
+                return (statuses, postError, client.connectionsOpened)
+            }
+            #expect(statuses == [200, 200])
+            #expect(postError?.code == .connectionClosed)
             #expect(opened == 2)
         }
 
