@@ -168,6 +168,7 @@ public final class HTTPBodyWriter {
 
 /// A body to send: bytes at hand, or a producer that writes the body as it goes.
 public enum HTTPOutgoingBody {
+    /// The whole body, sent with its Content-Length.
     case bytes([UInt8])
     /// The producer writes the body through the writer. With `length` the body is sent
     /// with that Content-Length and must have exactly that many octets; without, it is

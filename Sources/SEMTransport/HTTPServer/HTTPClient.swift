@@ -58,8 +58,10 @@ public final class HTTPClient {
         let reused = try prepareConnection()
         do {
             return try exchange(request)
-        } catch is NetworkError where reused && request.isReplayable && input?.bytesReceived == receivedBefore {
-            // The server closed the idle connection while the request was on its way.
+        } catch let error as NetworkError where error.code == .connectionClosed && reused && request.isReplayable
+                    && input?.bytesReceived == receivedBefore {
+            // The server closed the idle connection while the request was on its way
+            // (never after a timeout: the server may still be working on the request).
             close()
             _ = try prepareConnection()
             do {

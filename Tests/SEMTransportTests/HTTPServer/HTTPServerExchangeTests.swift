@@ -190,6 +190,21 @@ extension NetworkTests {
             #expect(remote.httpError == HTTPError(.conflict, "any"))
         }
 
+        @Test("the Date field uses IMF-fixdate, and every response carries one")
+        func dateField() async throws {
+            // The example of RFC 9110 §5.6.7.
+            #expect(HTTPDate.format(Date(timeIntervalSince1970: 784_111_777)) == "Sun, 06 Nov 1994 08:49:37 GMT")
+            let (server, _) = try startHTTPServer()
+            defer { server.shutdown(gracePeriod: .seconds(1)) }
+            let date = try await onThread { () -> String? in
+                let client = httpClient(for: server)
+                defer { client.close() }
+                return try client.send(HTTPClientRequest(target: "/hello")).headers.first("Date")
+            }
+            #expect(date?.hasSuffix(" GMT") == true)
+            #expect(date?.count == 29)
+        }
+
         @Test("HEAD gets the head of the GET response without its body")
         func headRequest() async throws {
             let (server, _) = try startHTTPServer()
