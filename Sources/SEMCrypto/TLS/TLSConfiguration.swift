@@ -33,6 +33,9 @@ public struct TLSConfiguration: Sendable {
         case none
         /// A certificate is asked for, and the handshake fails without one (mutual TLS).
         case required
+        /// A certificate is asked for; a client may send none, but one it sends must pass
+        /// the verifier. The application decides what a connection without one may do.
+        case optional
     }
 
     public var role: Role
@@ -43,7 +46,7 @@ public struct TLSConfiguration: Sendable {
     public var versions: TLSVersionPolicy
     public var clientAuthentication: ClientAuthentication
     /// Checks the peer's chain. Required for a client (servers are always verified) and
-    /// for a server that requires client certificates: verification is never skipped.
+    /// for a server that asks for client certificates: verification is never skipped.
     public var peerVerifier: (any TLSPeerVerifier)?
     public var handshakeTimeout: Duration
     public var ioTimeout: Duration

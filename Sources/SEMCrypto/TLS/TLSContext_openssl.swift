@@ -38,9 +38,9 @@ public final class TLSContext: @unchecked Sendable {
             guard !configuration.certificateChain.isEmpty, configuration.privateKey != nil else {
                 throw TLSError(.configurationInvalid, "A TLS server needs a certificate and its private key.")
             }
-            if configuration.clientAuthentication == .required, configuration.peerVerifier == nil {
+            if configuration.clientAuthentication != .none, configuration.peerVerifier == nil {
                 throw TLSError(.configurationInvalid,
-                               "A server that requires client certificates needs a verifier for them.")
+                               "A server that asks for client certificates needs a verifier for them.")
             }
         case .client:
             guard configuration.peerVerifier != nil else {
@@ -85,8 +85,12 @@ public final class TLSContext: @unchecked Sendable {
         switch configuration.role {
         case .client: mode = SSL_VERIFY_PEER
         case .server:
-            if configuration.clientAuthentication == .required {
-                mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+            switch configuration.clientAuthentication {
+            case .none: break
+            case .required: mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+            // Without FAIL_IF_NO_PEER_CERT a client may send no certificate; one it sends
+            // still goes through the verify callback below.
+            case .optional: mode = SSL_VERIFY_PEER
             }
         }
         SSL_CTX_set_verify(pointer, mode, nil)

@@ -45,6 +45,10 @@ public struct HTTPRequestParser: Sendable {
     /// Adds input from the connection.
     public mutating func append(_ bytes: some Sequence<UInt8>) { decoder.append(bytes) }
 
+    /// Input appended and not yet handed out as events (for example the start of a
+    /// pipelined request).
+    public var bufferedCount: Int { decoder.buffer.count - decoder.position }
+
     /// Declares that the connection has no more input; a request cut short then fails.
     public mutating func endInput() { decoder.endInput() }
 
@@ -92,6 +96,9 @@ public struct HTTPResponseParser: Sendable {
     }
 
     public mutating func append(_ bytes: some Sequence<UInt8>) { decoder.append(bytes) }
+
+    /// Input appended and not yet handed out as events.
+    public var bufferedCount: Int { decoder.buffer.count - decoder.position }
 
     /// Declares that the server closed the connection: a body read until close ends, a
     /// response cut short fails.
