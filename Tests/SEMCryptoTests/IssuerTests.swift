@@ -21,6 +21,8 @@ struct IssuerTests {
               (CertificateProfile.userSigning, "smimesign", "sslserver"),
               (.tlsServer, "sslserver", "sslclient"),
               (.tlsClient, "sslclient", "sslserver"),
+              (.domainServer, "sslserver", "smimesign"),
+              (.domainServer, "sslclient", "smimesign"),
               (.ocspResponder, "ocsphelper", "sslclient"),
               (.registrySigner, "smimesign", "sslserver"),
               (.userEncryption, "any", "smimesign"),

@@ -63,7 +63,7 @@ public struct DomainPKI: Sendable {
         var servers: [String: CertifiedKey] = [:]
         for role in serverRoles {
             let host = hostName(role: role, domain: domain)
-            servers[role] = try service(.tlsServer, label: KeyLabel.server(role), name: host, dnsNames: [host])
+            servers[role] = try service(.domainServer, label: KeyLabel.server(role), name: host, dnsNames: [host])
         }
         let identity = CAIdentity(domain: domain, root: root.certificate, issuer: issuing, ocspResponder: responder,
                                   keyArchive: archive)

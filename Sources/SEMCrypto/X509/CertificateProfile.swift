@@ -24,8 +24,13 @@ public enum CertificateProfile: String, Sendable, Hashable, CaseIterable {
     /// A TLS server: digitalSignature (+ keyEncipherment for RSA), purpose serverAuth.
     /// Needs at least one DNS name.
     case tlsServer
-    /// A TLS client (servers that deliver to each other): digitalSignature, clientAuth.
+    /// A TLS client: digitalSignature, clientAuth.
     case tlsClient
+    /// A domain's server (mail, CA, PDP): serves TLS and also authenticates as a client
+    /// to other servers (SMTP delivery with mutual TLS, directory and attachment
+    /// look-ups). digitalSignature (+ keyEncipherment for RSA), serverAuth and clientAuth.
+    /// Needs at least one DNS name.
+    case domainServer
     /// A delegated OCSP responder (RFC 6960 §4.2.2.2): digitalSignature, OCSPSigning,
     /// and id-pkix-ocsp-nocheck so clients do not ask about the responder itself.
     case ocspResponder
@@ -55,7 +60,7 @@ public enum CertificateProfile: String, Sendable, Hashable, CaseIterable {
         case .rootCA, .issuingCA: [.keyCertSign, .cRLSign]
         case .userSigning, .registrySigner: [.digitalSignature, .nonRepudiation]
         case .userEncryption: rsaKey ? .keyEncipherment : .keyAgreement
-        case .tlsServer: rsaKey ? [.digitalSignature, .keyEncipherment] : .digitalSignature
+        case .tlsServer, .domainServer: rsaKey ? [.digitalSignature, .keyEncipherment] : .digitalSignature
         case .tlsClient, .ocspResponder: .digitalSignature
         }
     }
@@ -67,6 +72,7 @@ public enum CertificateProfile: String, Sendable, Hashable, CaseIterable {
         case .userEncryption, .registrySigner: [.emailProtection]
         case .tlsServer: [.serverAuth]
         case .tlsClient: [.clientAuth]
+        case .domainServer: [.serverAuth, .clientAuth]
         case .ocspResponder: [.ocspSigning]
         }
     }
@@ -75,7 +81,7 @@ public enum CertificateProfile: String, Sendable, Hashable, CaseIterable {
     var requiresEmail: Bool { self == .userSigning || self == .userEncryption }
 
     /// A TLS server certificate is matched by DNS name (RFC 6125 §6.4).
-    var requiresDNSName: Bool { self == .tlsServer }
+    var requiresDNSName: Bool { self == .tlsServer || self == .domainServer }
 }
 
 /// What the caller decides for one certificate; the profile decides the rest.
