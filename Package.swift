@@ -63,7 +63,7 @@ let package = Package(
         // MARK: Layer 3: credentials servers
         .target(
             name: "SEMCredentials",
-            dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"],
+            dependencies: ["SEMCrypto", "SEMStorage", "SEMTransport", "SEMLogging"],
             swiftSettings: strict
         ),
 
@@ -72,7 +72,9 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
-        .executableTarget(name: "semd", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
+        .executableTarget(name: "semd",
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMLogging"],
+                         swiftSettings: strict),
         .executableTarget(name: "semctl",
                          dependencies: ["SEMCommandLine", "SEMCredentials", "SEMCrypto", "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
@@ -84,12 +86,12 @@ let package = Package(
         .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging", "SEMTestSupport"], swiftSettings: strict),
         .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),
         .testTarget(name: "SEMCredentialsTests",
-                    dependencies: ["SEMCredentials", "SEMCrypto", "SEMStorage", "SEMTestSupport"],
+                    dependencies: ["SEMCredentials", "SEMCrypto", "SEMStorage", "SEMTransport", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
         // The programs as people run them, driven from outside.
-        .testTarget(name: "SEMEndToEndTests", dependencies: ["semctl", "SEMCrypto", "SEMTestSupport"],
+        .testTarget(name: "SEMEndToEndTests", dependencies: ["semctl", "semd", "SEMCrypto", "SEMTestSupport"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -7,7 +7,21 @@ import SEMCrypto
 enum DomainCommands {
     static func run(_ arguments: [String]) throws -> Int32 {
         guard arguments.first == "init" else { throw UsageError("Expected 'domain init'.") }
-        let parsed = try Arguments(arguments.dropFirst(), options: ["dir", "host", "secret-file", "token", "module"])
+        let portNames = ["mail-https-port", "smtp-port", "ca-https-port", "ca-http-port", "pdp-port"]
+        let parsed = try Arguments(arguments.dropFirst(),
+                                   options: Set(["dir", "host", "secret-file", "token", "module"] + portNames))
+        var ports = DomainDirectory.Ports()
+        for name in portNames {
+            guard let text = parsed.value(name) else { continue }
+            guard let port = UInt16(text), port > 0 else { throw UsageError("--\(name) must be a port from 1 to 65535.") }
+            switch name {
+            case "mail-https-port": ports.mailHTTPS = port
+            case "smtp-port": ports.smtp = port
+            case "ca-https-port": ports.caHTTPS = port
+            case "ca-http-port": ports.caHTTP = port
+            default: ports.pdpHTTPS = port
+            }
+        }
         try parsed.expectPositionals(atMost: 1)
         let domainName = try parsed.positional(0, "the domain name").lowercased()
         let parent = URL(fileURLWithPath: parsed.value("dir") ?? FileManager.default.currentDirectoryPath)
@@ -22,9 +36,15 @@ enum DomainCommands {
         try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let keyStore = try keyConfiguration.open(relativeTo: directory.url)
-        let pki = try directory.initialise(keyStore: keyStore, keyConfiguration: keyConfiguration,
+        let pki = try directory.initialise(keyStore: keyStore, keyConfiguration: keyConfiguration, ports: ports,
                                            host: parsed.value("host") ?? "127.0.0.1",
                                            policyJSON: Data(DefaultDomainPolicy.json(domain: domainName).utf8))
+        // The CA's records must know the domain's own service certificates, so that its
+        // OCSP responder and its checks answer "good" rather than "unknown" for them.
+        let ca = try openCertificateAuthority(directory)
+        for (role, server) in pki.servers { try ca.recordServerCertificate(server.certificate, role: role) }
+        try ca.recordServerCertificate(pki.identity.ocspResponder.certificate, role: "ocsp")
+        try ca.recordServerCertificate(pki.identity.keyArchive.certificate, role: "key-archive")
         print("created \(domainName) in \(directory.url.path)")
         print("root CA fingerprint (SHA-256): \(pki.identity.root.fingerprint)")
         return 0

@@ -6,7 +6,8 @@ let usage = """
 usage: semctl <command> [options]
 
   domain init DOMAIN [--dir PARENT] [--host HOST] [--secret-file FILE]
-                     [--token LABEL --module PATH]
+                     [--token LABEL --module PATH] [--mail-https-port P] [--smtp-port P]
+                     [--ca-https-port P] [--ca-http-port P] [--pdp-port P]
         create a security domain: root and issuing CA, OCSP responder, key archive,
         TLS certificates for the mail, CA and PDP servers, a default policy and one
         JSON configuration per role (keys encrypted with $SEM_KEY_PASSPHRASE or the

@@ -1,22 +1,31 @@
-// semd - the CryptoNET SEM daemon: one role per process (mail, ca, pdp, smi).
+// semd - the CryptoNET SEM daemon: one role per process.
 import Foundation
+import SEMCommandLine
 
 let usage = """
-usage: semd <role> --config FILE
+usage: semd <role> --config FILE [--log-level LEVEL]
 
-Runs one CryptoNET SEM server role:
-  mail   the domain's mail server (client API, mailboxes, SMTP in and out)
-  ca     the domain's certificate authority (EST, CRL, OCSP, directory, key archive)
-  pdp    the domain's policy decision point
-  smi    the federation registry and its signed trust list
+Runs one CryptoNET SEM server role until SIGTERM or SIGINT, then shuts down gracefully:
+  ca     the domain's certificate authority: EST enrolment and the directory over HTTPS,
+         CRL and OCSP over HTTP (FILE is the domain's ca.json)
 
-This build provides the cryptographic foundation only; no role can be started yet.
+The keys are unlocked with $SEM_KEY_PASSPHRASE (key files) or $SEM_TOKEN_PIN (token),
+or the secret file the configuration names. When a role is ready it prints one line
+"semd <role> ready ..." on standard output with the addresses it serves.
 """
 
-let arguments = CommandLine.arguments.dropFirst()
-if arguments.isEmpty || ["help", "-h", "--help"].contains(arguments.first!) {
-    print(usage)
-    exit(arguments.isEmpty ? 64 : 0)
+let arguments = Array(CommandLine.arguments.dropFirst())
+CommandRunner.run(program: "semd", usage: usage) {
+    guard let role = arguments.first else { throw UsageError("No role given.") }
+    if ["help", "-h", "--help"].contains(role) {
+        print(usage)
+        return 0
+    }
+    let parsed = try Arguments(arguments.dropFirst(), options: ["config", "log-level"])
+    try parsed.expectPositionals(atMost: 0)
+    let options = try DaemonOptions(parsed)
+    switch role {
+    case "ca": return try CARole.run(options)
+    default: throw UsageError("Unknown role '\(role)'.")
+    }
 }
-FileHandle.standardError.write(Data("semd: role '\(arguments.first!)' is not available in this build; see 'semd help'.\n".utf8))
-exit(64)

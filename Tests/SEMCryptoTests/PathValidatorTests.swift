@@ -94,6 +94,18 @@ struct PathValidatorTests {
         #expect(missing.failure?.reason == .unknownIssuer)
     }
 
+    @Test("an intermediate the validator already knows completes a path the peer sent without it")
+    func knownIntermediates() throws {
+        let fixture = try ValidationFixture()
+        let evidence = RevocationEvidence(crls: [try fixture.crl(from: fixture.pki.root),
+                                                 try fixture.crl(from: fixture.pki.issuing)])
+        let validator = PathValidator(trustAnchors: [fixture.pki.root.certificate],
+                                      knownIntermediates: fixture.intermediates, revocationChecker: evidence)
+        let chain = try validator.validate(fixture.signing.certificate,
+                                           policy: ValidationPolicy(purpose: .emailSigning)).get()
+        #expect(chain.certificates.count == 3)
+    }
+
     @Test("a certificate whose signature was altered is refused as bad signature")
     func badSignature() throws {
         let fixture = try ValidationFixture()

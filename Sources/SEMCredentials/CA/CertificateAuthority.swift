@@ -16,14 +16,17 @@ public struct CAIdentity: Sendable {
     public let ocspResponder: CertifiedKey
     /// The key-archive certificate and key: clients envelope their encryption keys to it.
     public let keyArchive: CertifiedKey
+    /// The root's CRL covering the issuing CA, served beside the issuing CA's own CRL.
+    public let rootCRL: CertificateRevocationList
 
     public init(domain: String, root: Certificate, issuer: CertificateIssuer, ocspResponder: CertifiedKey,
-                keyArchive: CertifiedKey) {
+                keyArchive: CertifiedKey, rootCRL: CertificateRevocationList) {
         self.domain = domain
         self.root = root
         self.issuer = issuer
         self.ocspResponder = ocspResponder
         self.keyArchive = keyArchive
+        self.rootCRL = rootCRL
     }
 
     /// The issuing CA followed by the root, as handed to clients.

@@ -10,6 +10,10 @@ public struct DomainPKI: Sendable {
     /// TLS server certificates (with the issuing CA's signature) for each server role,
     /// keyed by role name: "mail", "ca", "pdp".
     public let servers: [String: CertifiedKey]
+    /// The root's CRL, which covers the issuing CA. The root signs it once at creation
+    /// with a long lifetime, so the root key can stay offline afterwards; it must be
+    /// reissued before `nextUpdate` or when the issuing CA is revoked.
+    public let rootCRL: CertificateRevocationList
 
     /// Server roles that get a TLS certificate, with the host name each answers to.
     public static let serverRoles = ["mail", "ca", "pdp"]
@@ -29,8 +33,9 @@ public struct DomainPKI: Sendable {
     /// Generates a fresh domain PKI valid from `time`. `keyStore`, when given, creates
     /// and keeps every key (an encrypted key file directory or a token); otherwise the
     /// keys exist in memory only.
-    public static func create(domain: String, keyStore: (any KeyStore)? = nil, at time: Date = Date(),
-                              rootLifetime: TimeInterval = 20 * 365 * 86400,
+    public static func create(domain: String, keyStore: (any KeyStore)? = nil, revocationBaseURL: String? = nil,
+                              at time: Date = Date(), rootLifetime: TimeInterval = 20 * 365 * 86400,
+                              rootCRLLifetime: TimeInterval = 365 * 86400,
                               issuingLifetime: TimeInterval = 10 * 365 * 86400,
                               serviceLifetime: TimeInterval = 2 * 365 * 86400) throws -> DomainPKI {
         func makeKey(_ label: String) throws -> PrivateKey {
@@ -45,7 +50,8 @@ public struct DomainPKI: Sendable {
         let issuingKey = try makeKey(KeyLabel.issuing)
         let issuingCertificate = try root.issue(.issuingCA, CertificateParameters(
             subject: DistinguishedName([organisation, ("CN", "\(domain) Issuing CA")]), publicKey: issuingKey.publicKey,
-            notBefore: notBefore, notAfter: time.addingTimeInterval(issuingLifetime)))
+            notBefore: notBefore, notAfter: time.addingTimeInterval(issuingLifetime),
+            crlDistributionPoint: revocationBaseURL.map { "\($0)/crl/root.crl" }))
         let issuing = try CertificateIssuer(certificate: issuingCertificate, key: issuingKey)
 
         func service(_ profile: CertificateProfile, label: String, name: String, emails: [String] = [],
@@ -65,8 +71,11 @@ public struct DomainPKI: Sendable {
             let host = hostName(role: role, domain: domain)
             servers[role] = try service(.domainServer, label: KeyLabel.server(role), name: host, dnsNames: [host])
         }
+        let rootCRL = try CertificateRevocationList.issue(
+            issuer: root.certificate, key: root.key, thisUpdate: notBefore,
+            nextUpdate: time.addingTimeInterval(rootCRLLifetime), crlNumber: 1, revoked: [])
         let identity = CAIdentity(domain: domain, root: root.certificate, issuer: issuing, ocspResponder: responder,
-                                  keyArchive: archive)
-        return DomainPKI(identity: identity, servers: servers)
+                                  keyArchive: archive, rootCRL: rootCRL)
+        return DomainPKI(identity: identity, servers: servers, rootCRL: rootCRL)
     }
 }

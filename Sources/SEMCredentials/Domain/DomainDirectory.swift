@@ -31,6 +31,7 @@ public struct DomainDirectory: Sendable {
     public func certificateURL(_ label: String) -> URL { pkiDirectory.appendingPathComponent("\(label).pem") }
     public func configurationURL(role: String) -> URL { path("\(role).json") }
     public var policyURL: URL { path("policy.json") }
+    public var rootCRLURL: URL { pkiDirectory.appendingPathComponent("root.crl") }
 
     /// Ports the servers of a new domain listen on.
     public struct Ports: Sendable {
@@ -57,7 +58,8 @@ public struct DomainDirectory: Sendable {
         }
         try manager.createDirectory(at: pkiDirectory, withIntermediateDirectories: true,
                                     attributes: [.posixPermissions: 0o755])
-        let pki = try DomainPKI.create(domain: domain, keyStore: keyStore, at: time)
+        let caHTTP = "http://\(host):\(ports.caHTTP)"
+        let pki = try DomainPKI.create(domain: domain, keyStore: keyStore, revocationBaseURL: caHTTP, at: time)
         let identity = pki.identity
         try write(identity.root.pemEncoded, to: certificateURL(DomainPKI.KeyLabel.root))
         try write(identity.issuer.certificate.pemEncoded, to: certificateURL(DomainPKI.KeyLabel.issuing))
@@ -67,7 +69,7 @@ public struct DomainDirectory: Sendable {
         for (role, server) in pki.servers {
             try write(server.certificate.pemEncoded, to: certificateURL(DomainPKI.KeyLabel.server(role)))
         }
-        let caHTTP = "http://\(host):\(ports.caHTTP)"
+        try pki.rootCRL.derEncoded.write(to: rootCRLURL, options: .atomic)
         try writeJSON(CAConfiguration(
             domain: domain, https: Endpoint(host: host, port: ports.caHTTPS), http: Endpoint(host: host, port: ports.caHTTP),
             database: "ca.sqlite", keys: keyConfiguration, crlURL: "\(caHTTP)/crl/issuing.crl", ocspURL: "\(caHTTP)/ocsp",
@@ -101,10 +103,14 @@ public struct DomainDirectory: Sendable {
             try CertifiedKey(certificate: try certificate(label), key: try keyStore.privateKey(label: label))
         }
         let issuing = try keyed(DomainPKI.KeyLabel.issuing)
+        let rootCRL: CertificateRevocationList
+        do { rootCRL = try CertificateRevocationList(derEncoded: try Data(contentsOf: rootCRLURL)) } catch {
+            throw CredentialsError(.configurationInvalid, "Cannot read the root CRL \(rootCRLURL.path): \(error)")
+        }
         return CAIdentity(domain: domain, root: try certificate(DomainPKI.KeyLabel.root),
                           issuer: try CertificateIssuer(certificate: issuing.certificate, key: issuing.key),
                           ocspResponder: try keyed(DomainPKI.KeyLabel.ocspResponder),
-                          keyArchive: try keyed(DomainPKI.KeyLabel.keyArchive))
+                          keyArchive: try keyed(DomainPKI.KeyLabel.keyArchive), rootCRL: rootCRL)
     }
 
     /// A server role's TLS certificate and key, with the chain to present after it.

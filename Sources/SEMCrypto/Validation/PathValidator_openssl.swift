@@ -37,10 +37,16 @@ public struct ValidationPolicy: Sendable {
 /// Validates certificate paths against fixed trust anchors.
 public struct PathValidator: Sendable {
     public let trustAnchors: [Certificate]
+    /// Intermediate CA certificates the validator may use to build paths even when the
+    /// peer does not send them (TLS clients often send only their own certificate).
+    /// They are not trusted: a path through them must still end at an anchor.
+    public let knownIntermediates: [Certificate]
     public let revocationChecker: any RevocationChecker
 
-    public init(trustAnchors: [Certificate], revocationChecker: any RevocationChecker) {
+    public init(trustAnchors: [Certificate], knownIntermediates: [Certificate] = [],
+                revocationChecker: any RevocationChecker) {
         self.trustAnchors = trustAnchors
+        self.knownIntermediates = knownIntermediates
         self.revocationChecker = revocationChecker
     }
 
@@ -87,7 +93,7 @@ public struct PathValidator: Sendable {
             return .failure(ValidationFailure(.malformed("out of memory")))
         }
         defer { sem_sk_X509_free(untrusted) }
-        for certificate in intermediates { _ = sem_sk_X509_push(untrusted, certificate.pointer) }
+        for certificate in intermediates + knownIntermediates { _ = sem_sk_X509_push(untrusted, certificate.pointer) }
         guard let context = X509_STORE_CTX_new() else { return .failure(ValidationFailure(.malformed("out of memory"))) }
         defer { X509_STORE_CTX_free(context) }
         OpenSSL.clearErrors()

@@ -27,6 +27,8 @@ public enum RevocationStatus: Sendable, Equatable {
 /// Where a revocation answer came from.
 public enum RevocationSource: String, Sendable, Equatable {
     case ocsp, crl
+    /// The issuing CA's own records, when the CA itself validates a path.
+    case issuerRecords = "issuer-records"
 }
 
 /// How a missing revocation answer is treated. Hard failure is the default; soft

@@ -69,7 +69,10 @@ public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func == (lhs: HTTPError, rhs: HTTPError) -> Bool { lhs.code == rhs.code }
 
     /// The JSON error body `{"error":"<code>","message":"<sentence>"}`.
-    public var jsonBody: [UInt8] {
+    public var jsonBody: [UInt8] { HTTPError.jsonBody(code: code.rawValue, message: message) }
+
+    /// The JSON error body for any stable code, including an application's own.
+    public static func jsonBody(code: String, message: String) -> [UInt8] {
         struct Body: Encodable {
             let error: String
             let message: String
@@ -77,7 +80,6 @@ public struct HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding two strings cannot fail; the fallback only keeps the function total.
-        let data = (try? encoder.encode(Body(error: code.rawValue, message: message))) ?? Data("{}".utf8)
-        return Array(data)
+        return Array((try? encoder.encode(Body(error: code, message: message))) ?? Data("{}".utf8))
     }
 }

@@ -107,9 +107,16 @@ public struct HTTPResponse {
 
     /// The JSON error response for `error`: `{"error":"<code>","message":"<sentence>"}`.
     public static func error(_ error: HTTPError, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+        .error(status: error.status, code: error.code.rawValue, message: error.message, headers: headers)
+    }
+
+    /// A JSON error response with an application's own stable code (for example
+    /// `enrolment-code-used`) in the same shape as `error(_:)`.
+    public static func error(status: Int, code: String, message: String,
+                             headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         var fields = headers
         fields.set("Content-Type", "application/json")
         fields.set("Cache-Control", "no-store")
-        return HTTPResponse(status: error.status, headers: fields, body: .bytes(error.jsonBody))
+        return HTTPResponse(status: status, headers: fields, body: .bytes(HTTPError.jsonBody(code: code, message: message)))
     }
 }

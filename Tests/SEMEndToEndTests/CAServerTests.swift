@@ -1,0 +1,221 @@
+// The running CA server (`semd ca`) against independent clients: curl for EST enrolment,
+// openssl ocsp for revocation status, openssl verify -crl_check with the served CRL.
+import Foundation
+import SEMCrypto
+import SEMTestSupport
+import Testing
+
+/// A domain on disk with its CA server running on free loopback ports.
+private final class RunningCA {
+    let scratch: ScratchDirectory
+    let httpsPort: UInt16
+    let httpPort: UInt16
+    let server: BackgroundProcess
+    let environment: [String: String]
+
+    init() throws {
+        scratch = try ScratchDirectory()
+        let ports = try FreePorts.allocate(5)
+        httpsPort = ports[2]
+        httpPort = ports[3]
+        environment = ["SEM_KEY_PASSPHRASE": "ca server test", "SEM_DOMAIN_DIR": scratch.path("alpha.test")]
+        let created = try Programs.run("semctl", [
+            "domain", "init", "alpha.test", "--dir", scratch.url.path, "--mail-https-port", "\(ports[0])",
+            "--smtp-port", "\(ports[1])", "--ca-https-port", "\(httpsPort)", "--ca-http-port", "\(httpPort)",
+            "--pdp-port", "\(ports[4])"], environment: environment)
+        guard created.status == 0 else { throw ScratchError("domain init failed: \(created.all)") }
+        server = try BackgroundProcess(Programs.url("semd"), ["ca", "--config", scratch.path("alpha.test/ca.json")],
+                                       environment: environment, readyText: "semd ca ready")
+    }
+
+    deinit { server.stop() }
+
+    func semctl(_ arguments: [String]) throws -> ToolResult {
+        try Programs.run("semctl", arguments, environment: environment, in: scratch.url)
+    }
+
+    func pki(_ name: String) -> String { scratch.path("alpha.test/pki/\(name)") }
+
+    /// curl against the CA's HTTPS side, reaching ca.alpha.test on loopback.
+    func curl(_ path: String, _ arguments: [String]) throws -> ToolResult {
+        try scratch.run("curl", ["--silent", "--show-error", "--cacert", pki("root-ca.pem"),
+                                 "--resolve", "ca.alpha.test:\(httpsPort):127.0.0.1",
+                                 "--write-out", "\n%{http_code}", "https://ca.alpha.test:\(httpsPort)\(path)"] + arguments)
+    }
+
+    /// Adds a user and returns the enrolment code printed by semctl.
+    func addUser(_ address: String) throws -> String {
+        let added = try semctl(["user", "add", address, "--assurance", "substantial"])
+        guard added.status == 0,
+              let range = added.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression) else {
+            throw ScratchError("user add failed: \(added.all)")
+        }
+        return String(added.output[range])
+    }
+
+    /// A key and CSR made by openssl; returns the path of the base64 DER CSR.
+    func opensslRequest(_ name: String, address: String) throws -> String {
+        let made = try scratch.openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                        "-nodes", "-keyout", "\(name).key", "-subj", "/CN=\(address)",
+                                        "-addext", "subjectAltName=email:\(address)", "-outform", "DER",
+                                        "-out", "\(name).der"])
+        guard made.status == 0 else { throw ScratchError("openssl req failed: \(made.errors)") }
+        try scratch.write("\(name).b64", try scratch.read("\(name).der").base64EncodedString())
+        return "@\(name).b64"
+    }
+}
+
+/// The body and status of a curl run made with `--write-out "\n%{http_code}"`.
+private func split(_ result: ToolResult) -> (body: String, status: Int) {
+    let text = result.output
+    guard let newline = text.lastIndex(of: "\n") else { return (text, 0) }
+    return (String(text[..<newline]), Int(text[text.index(after: newline)...]) ?? 0)
+}
+
+@Suite("CA server", .serialized)
+struct CAServerTests {
+    @Test("curl enrols an openssl CSR; openssl ocsp and CRL checks follow a revocation")
+    func enrolAndRevoke() throws {
+        let ca = try RunningCA()
+        let code = try ca.addUser("alice@alpha.test")
+        let csr = try ca.opensslRequest("alice", address: "alice@alpha.test")
+        let enrolled = split(try ca.curl("/.well-known/est/simpleenroll", [
+            "-u", "alice@alpha.test:\(code)", "-H", "Content-Type: application/pkcs10", "--data-binary", csr]))
+        #expect(enrolled.status == 200, "\(enrolled.body)")
+        try ca.scratch.write("alice.p7.der", try #require(Data(base64Encoded: enrolled.body,
+                                                                 options: .ignoreUnknownCharacters)))
+        let printed = try ca.scratch.openssl(["pkcs7", "-inform", "DER", "-in", "alice.p7.der", "-print_certs",
+                                              "-out", "alice.pem"])
+        #expect(printed.status == 0, "\(printed.errors)")
+        let certificate = try Certificate(pemEncoded: String(decoding: try ca.scratch.read("alice.pem"), as: UTF8.self))
+        #expect(certificate.emailAddresses == ["alice@alpha.test"])
+
+        // The same code cannot enrol a second signing certificate.
+        let again = split(try ca.curl("/.well-known/est/simpleenroll", [
+            "-u", "alice@alpha.test:\(code)", "-H", "Content-Type: application/pkcs10", "--data-binary", csr]))
+        #expect(again.status == 403)
+        #expect(again.body.contains("\"error\":\"enrolment-code-used\""))
+
+        func ocsp() throws -> ToolResult {
+            try ca.scratch.openssl(["ocsp", "-issuer", ca.pki("issuing-ca.pem"), "-cert", "alice.pem",
+                                    "-url", "http://127.0.0.1:\(ca.httpPort)/ocsp", "-CAfile", ca.pki("chain.pem")])
+        }
+        func crlCheck() throws -> ToolResult {
+            let fetched = try ca.scratch.run("curl", ["--silent", "--fail", "-o", "issuing.crl",
+                                                      "http://127.0.0.1:\(ca.httpPort)/crl/issuing.crl"])
+            #expect(fetched.status == 0)
+            return try ca.scratch.openssl(["verify", "-crl_check", "-CAfile", ca.pki("chain.pem"), "-CRLfile",
+                                           "issuing.crl", "-inform", "PEM", "alice.pem"])
+        }
+        let good = try ocsp()
+        #expect(good.all.contains("Response verify OK"), "\(good.all)")
+        #expect(good.output.contains("alice.pem: good"))
+        // openssl verify reads a DER CRL with -CRLfile only in PEM; convert first.
+        _ = try ca.scratch.openssl(["crl", "-inform", "DER", "-in", "issuing.crl", "-out", "issuing.crl"])
+
+        let revoked = try ca.semctl(["cert", "revoke", certificate.serialNumberHex, "--reason", "keyCompromise"])
+        #expect(revoked.status == 0, "\(revoked.all)")
+        let after = try ocsp()
+        #expect(after.output.contains("alice.pem: revoked"), "\(after.all)")
+        #expect(after.output.contains("Key Compromise") || after.output.contains("keyCompromise"))
+    }
+
+    @Test("the CRL served by the CA makes openssl verify -crl_check refuse a revoked certificate")
+    func crlAgreesWithRevocation() throws {
+        let ca = try RunningCA()
+        let code = try ca.addUser("bob@alpha.test")
+        let csr = try ca.opensslRequest("bob", address: "bob@alpha.test")
+        let enrolled = split(try ca.curl("/.well-known/est/sem-signing/simpleenroll", [
+            "-u", "bob@alpha.test:\(code)", "-H", "Content-Type: application/pkcs10", "--data-binary", csr]))
+        #expect(enrolled.status == 200)
+        try ca.scratch.write("bob.p7.der", try #require(Data(base64Encoded: enrolled.body,
+                                                               options: .ignoreUnknownCharacters)))
+        _ = try ca.scratch.openssl(["pkcs7", "-inform", "DER", "-in", "bob.p7.der", "-print_certs", "-out", "bob.pem"])
+
+        func verifyWithServedCRL() throws -> ToolResult {
+            let fetched = try ca.scratch.run("curl", ["--silent", "--fail", "-o", "issuing.der",
+                                                      "http://127.0.0.1:\(ca.httpPort)/crl/issuing.crl"])
+            #expect(fetched.status == 0)
+            _ = try ca.scratch.openssl(["crl", "-inform", "DER", "-in", "issuing.der", "-out", "issuing.pem"])
+            return try ca.scratch.openssl(["verify", "-crl_check", "-CAfile", ca.pki("chain.pem"),
+                                           "-CRLfile", "issuing.pem", "bob.pem"])
+        }
+        #expect(try verifyWithServedCRL().status == 0)
+        #expect(try ca.semctl(["cert", "revoke", "bob@alpha.test", "--reason", "superseded"]).status == 0)
+        let refused = try verifyWithServedCRL()
+        #expect(refused.status != 0)
+        #expect(refused.all.contains("certificate revoked"))
+    }
+
+    @Test("the key archive refuses an enveloped key that does not match the CSR and accepts the right one")
+    func keyArchiveOverHTTPS() throws {
+        let ca = try RunningCA()
+        let code = try ca.addUser("carol@alpha.test")
+        let csr = try ca.opensslRequest("carol", address: "carol@alpha.test")
+        func envelope(_ keyFile: String) throws -> String {
+            let converted = try ca.scratch.openssl(["pkcs8", "-topk8", "-nocrypt", "-in", keyFile, "-outform", "DER",
+                                                    "-out", "\(keyFile).p8"])
+            #expect(converted.status == 0)
+            let sealed = try ca.scratch.openssl(["cms", "-encrypt", "-binary", "-aes-256-gcm", "-in", "\(keyFile).p8",
+                                                 "-outform", "DER", "-out", "\(keyFile).cms", ca.pki("key-archive.pem")])
+            #expect(sealed.status == 0, "\(sealed.errors)")
+            return try ca.scratch.read("\(keyFile).cms").base64EncodedString()
+        }
+        _ = try ca.opensslRequest("other", address: "carol@alpha.test")
+        let path = "/.well-known/est/sem-encryption/simpleenroll"
+        let common = ["-u", "carol@alpha.test:\(code)", "-H", "Content-Type: application/pkcs10", "--data-binary", csr]
+        let wrong = split(try ca.curl(path, common + ["-H", "SEM-Key-Archive: \(try envelope("other.key"))"]))
+        #expect(wrong.status == 400)
+        #expect(wrong.body.contains("key-archive-mismatch"))
+        let missing = split(try ca.curl(path, common))
+        #expect(missing.status == 400)
+        #expect(missing.body.contains("key-archive-required"))
+        let right = split(try ca.curl(path, common + ["-H", "SEM-Key-Archive: \(try envelope("carol.key"))"]))
+        #expect(right.status == 200, "\(right.body)")
+        let unauthenticated = split(try ca.curl(path, ["--data-binary", csr]))
+        #expect(unauthenticated.status == 401)
+    }
+
+    @Test("the CA chain is served over EST; the directory answers certificate holders only")
+    func cacertsAndDirectory() throws {
+        let ca = try RunningCA()
+        let chain = split(try ca.curl("/.well-known/est/cacerts", []))
+        #expect(chain.status == 200)
+        let bundle = try #require(Data(base64Encoded: chain.body, options: .ignoreUnknownCharacters))
+        #expect(try CMSCertificateBundle.decode(bundle).count == 2)
+
+        // Enrol both of dave's certificates, the encryption key archived.
+        let code = try ca.addUser("dave@alpha.test")
+        for (name, label) in [("dave", "sem-signing"), ("dave-enc", "sem-encryption")] {
+            let csr = try ca.opensslRequest(name, address: "dave@alpha.test")
+            var extra: [String] = []
+            if label == "sem-encryption" {
+                _ = try ca.scratch.openssl(["pkcs8", "-topk8", "-nocrypt", "-in", "\(name).key", "-outform", "DER",
+                                            "-out", "\(name).p8"])
+                _ = try ca.scratch.openssl(["cms", "-encrypt", "-binary", "-aes-256-gcm", "-in", "\(name).p8",
+                                            "-outform", "DER", "-out", "\(name).cms", ca.pki("key-archive.pem")])
+                extra = ["-H", "SEM-Key-Archive: \(try ca.scratch.read("\(name).cms").base64EncodedString())"]
+            }
+            let enrolled = split(try ca.curl("/.well-known/est/\(label)/simpleenroll", [
+                "-u", "dave@alpha.test:\(code)", "-H", "Content-Type: application/pkcs10", "--data-binary", csr] + extra))
+            #expect(enrolled.status == 200, "\(enrolled.body)")
+            try ca.scratch.write("\(name).p7", try #require(Data(base64Encoded: enrolled.body,
+                                                                 options: .ignoreUnknownCharacters)))
+            _ = try ca.scratch.openssl(["pkcs7", "-inform", "DER", "-in", "\(name).p7", "-print_certs",
+                                        "-out", "\(name).pem"])
+        }
+
+        let anonymous = split(try ca.curl("/directory/dave@alpha.test", []))
+        #expect(anonymous.status == 401)
+        let withCertificate = ["--cert", ca.scratch.path("dave.pem"), "--key", ca.scratch.path("dave.key")]
+        let found = split(try ca.curl("/directory/dave@alpha.test", withCertificate))
+        #expect(found.status == 200, "\(found.body)")
+        let answer = try JSONSerialization.jsonObject(with: Data(found.body.utf8)) as? [String: Any]
+        let encryption = try Certificate(pemEncoded: try #require(answer?["encryption"] as? String))
+        #expect(encryption.keyUsage?.contains(.keyAgreement) == true)
+        #expect((answer?["chain"] as? [String])?.count == 2)
+        let missing = split(try ca.curl("/directory/nobody@alpha.test", withCertificate))
+        #expect(missing.status == 404)
+        #expect(missing.body.contains("certificate-not-found"))
+    }
+}
