@@ -76,7 +76,8 @@ let package = Package(
                          dependencies: ["SEMCommandLine", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMLogging"],
                          swiftSettings: strict),
         .executableTarget(name: "semctl",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMCrypto", "SEMStorage", "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMStorage",
+                                        "SEMLogging"],
                          swiftSettings: strict),
 
         // MARK: Tests

@@ -3,6 +3,7 @@ import Foundation
 import SEMCommandLine
 import SEMCredentials
 import SEMCrypto
+import SEMTransport
 
 enum CertCommands {
     static func run(_ arguments: [String]) throws -> Int32 {
@@ -35,7 +36,7 @@ enum CertCommands {
 
     static func verify(_ arguments: [String]) throws -> Int32 {
         let parsed = try Arguments(arguments, options: ["anchor", "untrusted", "crl", "ocsp-response", "purpose", "at"],
-                                   flags: ["soft-fail"])
+                                   flags: ["soft-fail", "ocsp"])
         try parsed.expectPositionals(atMost: 1)
         let leaf = try loadCertificates(try parsed.positional(0, "the certificate to verify")).first!
         let anchors = try parsed.values("anchor").flatMap(loadCertificates)
@@ -62,8 +63,11 @@ enum CertCommands {
             }
             time = parsedTime
         }
-        let validator = PathValidator(trustAnchors: anchors,
-                                      revocationChecker: RevocationEvidence(crls: crls, ocspResponses: responses))
+        // Files first; with --ocsp, the responders named in the certificates (and their
+        // CRL distribution points as the fallback) are asked over HTTP.
+        var checkers: [any RevocationChecker] = [RevocationEvidence(crls: crls, ocspResponses: responses)]
+        if parsed.flag("ocsp") { checkers.append(OnlineRevocationChecker()) }
+        let validator = PathValidator(trustAnchors: anchors, revocationChecker: FirstAnswerRevocationChecker(checkers))
         let verdict = validator.validate(leaf, intermediates: untrusted, policy: ValidationPolicy(
             purpose: purpose, time: time, revocationMode: parsed.flag("soft-fail") ? .softFail : .hardFail))
         switch verdict {

@@ -20,8 +20,10 @@ usage: semctl <command> [options]
         revoke one certificate, or every certificate of an address
   cert verify CERT --anchor FILE [--anchor FILE]... [--untrusted FILE]... [--crl FILE]...
               [--ocsp-response FILE]... [--purpose smime-sign|smime-encrypt|tls-server|tls-client]
-              [--at TIME] [--soft-fail]
-        validate a certificate path; exit 0 when valid, 1 when invalid, 2 on usage errors
+              [--ocsp] [--at TIME] [--soft-fail]
+        validate a certificate path; --ocsp asks the OCSP responders named in the
+        certificates (with their CRLs as the fallback); exit 0 when valid, 1 when
+        invalid, 2 on usage errors
 
 The domain directory is --domain-dir, or $SEM_DOMAIN_DIR.
 """

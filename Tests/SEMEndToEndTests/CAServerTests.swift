@@ -107,6 +107,14 @@ struct CAServerTests {
             return try ca.scratch.openssl(["verify", "-crl_check", "-CAfile", ca.pki("chain.pem"), "-CRLfile",
                                            "issuing.crl", "-inform", "PEM", "alice.pem"])
         }
+        func semctlVerify() throws -> ToolResult {
+            try ca.semctl(["cert", "verify", ca.scratch.path("alice.pem"), "--anchor", ca.pki("root-ca.pem"),
+                           "--untrusted", ca.pki("issuing-ca.pem"), "--purpose", "smime-sign", "--ocsp"])
+        }
+        let valid = try semctlVerify()
+        #expect(valid.status == 0, "\(valid.all)")
+        #expect(valid.output.contains("not revoked (ocsp)"))
+        #expect(valid.output.contains("not revoked (crl)"))
         let good = try ocsp()
         #expect(good.all.contains("Response verify OK"), "\(good.all)")
         #expect(good.output.contains("alice.pem: good"))
@@ -118,6 +126,9 @@ struct CAServerTests {
         let after = try ocsp()
         #expect(after.output.contains("alice.pem: revoked"), "\(after.all)")
         #expect(after.output.contains("Key Compromise") || after.output.contains("keyCompromise"))
+        let invalid = try semctlVerify()
+        #expect(invalid.status == 1)
+        #expect(invalid.output.contains("certificate-revoked"), "\(invalid.all)")
     }
 
     @Test("the CRL served by the CA makes openssl verify -crl_check refuse a revoked certificate")

@@ -97,3 +97,21 @@ public struct PathValidatingPeerVerifier: TLSPeerVerifier {
         }
     }
 }
+
+/// Asks several checkers in order and keeps the first definite answer (good or
+/// revoked); when none has one, the explanations of all are joined.
+public struct FirstAnswerRevocationChecker: RevocationChecker {
+    public let checkers: [any RevocationChecker]
+
+    public init(_ checkers: [any RevocationChecker]) { self.checkers = checkers }
+
+    public func status(of certificate: Certificate, issuer: Certificate, at time: Date) -> RevocationStatus {
+        var details: [String] = []
+        for checker in checkers {
+            let answer = checker.status(of: certificate, issuer: issuer, at: time)
+            guard case .unknown(let detail) = answer else { return answer }
+            details.append(detail)
+        }
+        return .unknown(details.isEmpty ? "no revocation source was consulted" : details.joined(separator: "; "))
+    }
+}
