@@ -59,11 +59,15 @@ let package = Package(
             dependencies: ["SEMCrypto", "SEMLogging"],
             swiftSettings: strict
         ),
+        // The Policy Decision Point engine: policy language, decisions, cache. Pure logic.
+        .target(name: "SEMPolicy", dependencies: ["SEMLogging"], swiftSettings: strict),
 
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
         .executableTarget(name: "semd", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
         .executableTarget(name: "semctl", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
+        // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
+        .executableTarget(name: "sem-bench", dependencies: ["SEMPolicy"], swiftSettings: strict),
 
         // MARK: Tests
         // Scratch directories and the runner for independent command-line peers.
@@ -73,6 +77,7 @@ let package = Package(
         .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),
         .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,2 @@
+// placeholder, replaced below
+print("sem-bench")
