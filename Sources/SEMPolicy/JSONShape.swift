@@ -151,7 +151,7 @@ struct JSONShape {
         var runStart = offset
         while true {
             guard offset < bytes.count else { throw malformed("a string is not terminated") }
-            if offset - start > limits.maxStringBytes {
+            if offset - start - 1 > limits.maxStringBytes {
                 throw PolicyError(.tooLarge, at: JSONPath.render(path), "a string is longer than \(limits.maxStringBytes) bytes")
             }
             let byte = bytes[offset]

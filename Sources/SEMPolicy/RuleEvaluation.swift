@@ -127,7 +127,8 @@ enum Violation {
             let partner = resource.recipientDomain.map { "\(request.subject.domain) or \($0)" } ?? request.subject.domain
             return "no agreement in force covers \(request.action.rawValue) with \(partner)"
         case .rate(let limit):
-            return "\(request.subject.displayName) made more than \(limit.requests) requests in \(limit.windowSeconds) seconds"
+            let requests = limit.requests == 1 ? "1 request" : "\(limit.requests) requests"
+            return "\(request.subject.displayName) made more than \(requests) in \(limit.windowSeconds) seconds"
         }
     }
 }
