@@ -62,7 +62,9 @@ struct UTCTime {
     }
 }
 
-struct CompiledRule: Sendable {
+/// A class rather than a struct: evaluation hands rules around by reference instead of
+/// copying some thirty fields each time.
+final class CompiledRule: Sendable {
     let position: Int
     let id: String
     let effect: PolicyEffect
@@ -138,9 +140,9 @@ struct CompiledRule: Sendable {
         minimumTLS = rule.conditions?.minimumTLS
         requireAgreement = rule.conditions?.requireAgreement ?? false
         rateLimit = rule.conditions?.rateLimit
-        hasLimits = minAssurance != nil || maxMessageSize != nil || maxAttachmentCount != nil || maxAttachmentSize != nil
-            || forbiddenTypes != nil || allowedTypes != nil || maxSize != nil || minimumTLS != nil || requireAgreement
-            || rateLimit != nil
+        hasLimits = minAssurance != nil || maxMessageSize != nil || maxAttachmentCount != nil
+            || maxAttachmentSize != nil || forbiddenTypes != nil || allowedTypes != nil || maxSize != nil
+            || minimumTLS != nil || requireAgreement || rateLimit != nil
 
         obligations = rule.obligations
     }

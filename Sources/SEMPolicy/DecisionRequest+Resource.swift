@@ -13,6 +13,8 @@ public struct RequestResource: Sendable, Hashable, Codable {
     /// Message size in bytes.
     public let size: Int?
     public let attachments: [RequestAttachment]
+    /// The domain part of `recipient`.
+    let recipientAddressDomain: String?
 
     /// Checks and normalises a resource; throws `PolicyError` (paths relative to `$`).
     public init(recipient: String? = nil, recipientDomain: String? = nil, recipientGroups: [String] = [],
@@ -24,6 +26,7 @@ public struct RequestResource: Sendable, Hashable, Codable {
     /// The empty resource, for actions such as lookup or admin.
     public init() {
         recipient = nil
+        recipientAddressDomain = nil
         recipientDomain = nil
         recipientGroups = []
         size = nil
@@ -46,12 +49,14 @@ public struct RequestResource: Sendable, Hashable, Codable {
             do {
                 let normal = try MailAddress.normalise(recipient)
                 self.recipient = normal.address
+                self.recipientAddressDomain = normal.domain
                 domain = domain ?? normal.domain
             } catch let error as PatternFault {
                 throw fault(.recipient, error.reason)
             }
         } else {
             self.recipient = nil
+            self.recipientAddressDomain = nil
         }
         self.recipientDomain = domain
         for (index, group) in recipientGroups.enumerated() where !PolicyName.isValid(group) {
@@ -107,12 +112,14 @@ public struct RequestAttachment: Sendable, Hashable, Codable {
         try self.init(size: size, mediaType: mediaType, path: "$")
     }
 
-    init(size: Int, mediaType: String, path: String) throws {
-        guard Sizes.range.contains(size) else { throw PolicyError(.invalidValue, at: path, "the size \(size) is out of range") }
+    init(size: Int, mediaType: String, path: @autoclosure () -> String) throws {
+        guard Sizes.range.contains(size) else {
+            throw PolicyError(.invalidValue, at: path(), "the size \(size) is out of range")
+        }
         do {
             parsed = try MediaType(parsing: mediaType)
         } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: path, fault.reason)
+            throw PolicyError(.invalidValue, at: path(), fault.reason)
         }
         self.size = size
     }
@@ -158,12 +165,12 @@ public struct RequestContext: Sendable, Hashable, Codable {
         client = nil
     }
 
-    init(time: Date?, clientIP: String?, tls: TLSVersion?, path: String) throws {
+    init(time: Date?, clientIP: String?, tls: TLSVersion?, path: @autoclosure () -> String) throws {
         self.time = time
         self.tls = tls
         if let clientIP {
             guard let address = IPAddress(clientIP) else {
-                throw PolicyError(.invalidValue, at: path, "\"\(clientIP)\" is not an IPv4 or IPv6 address")
+                throw PolicyError(.invalidValue, at: path(), "\"\(clientIP)\" is not an IPv4 or IPv6 address")
             }
             client = (clientIP, address)
         } else {

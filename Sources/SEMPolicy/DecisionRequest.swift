@@ -28,8 +28,19 @@ public struct DecisionRequest: Sendable, Hashable, Codable {
     /// Reads a request strictly (unknown members, duplicate members and bad values are
     /// refused with their JSON path).
     public static func parse(_ json: Data) throws -> DecisionRequest {
-        try StrictDecoding.decode(DecisionRequest.self, from: Array(json), limits: jsonLimits)
+        try StrictDecoding.decode(DecisionRequest.self, from: Array(json), limits: jsonLimits, schema: schema)
     }
+
+    /// The members of every object of a request, for the syntax pass.
+    static let schema: JSONSchema = .object(CodingKeys.self, [
+        "subject": .object(RequestSubject.CodingKeys.self, [
+            "certificate": .object(CertificateAttributes.CodingKeys.self),
+        ]),
+        "resource": .object(RequestResource.CodingKeys.self, [
+            "attachments": .array(.object(RequestAttachment.CodingKeys.self)),
+        ]),
+        "context": .object(RequestContext.CodingKeys.self),
+    ])
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case subject, action, resource, context
@@ -60,11 +71,14 @@ public struct RequestSubject: Sendable, Hashable, Codable {
     /// Groups the requester vouches for (from its directory), in addition to the
     /// policy's own groups.
     public let groups: [String]
+    /// The domain part of `address` (it may differ from `domain` when the requester says so).
+    let addressDomain: String?
 
     /// Checks and normalises a subject; throws `PolicyError` (paths relative to `$`) when
     /// it does not describe one user or one server.
     public init(kind: SubjectKind, address: String? = nil, name: String? = nil, domain: String? = nil,
-                assurance: AssuranceLevel? = nil, certificate: CertificateAttributes? = nil, groups: [String] = []) throws {
+                assurance: AssuranceLevel? = nil, certificate: CertificateAttributes? = nil,
+                groups: [String] = []) throws {
         try self.init(kind: kind, address: address, name: name, domain: domain, assurance: assurance,
                       certificate: certificate, groups: groups, at: [])
     }
@@ -87,8 +101,13 @@ public struct RequestSubject: Sendable, Hashable, Codable {
             guard let address, name == nil else { throw fault(nil, "a user subject has an address and no server name") }
             let normal = try attempt(.address) { try MailAddress.normalise(address) }
             self.address = normal.address
+            self.addressDomain = normal.domain
             self.name = nil
-            self.domain = try domain.map { domain in try attempt(.domain) { try Self.checkedDomain(domain) } } ?? normal.domain
+            if let domain {
+                self.domain = try attempt(.domain) { try Self.checkedDomain(domain) }
+            } else {
+                self.domain = normal.domain
+            }
         case .server:
             guard let name, let domain, address == nil else {
                 throw fault(nil, "a server subject has a name and a domain and no address")
@@ -96,6 +115,7 @@ public struct RequestSubject: Sendable, Hashable, Codable {
             try attempt(.name) { try HostName.check(name) }
             self.name = name.lowercased()
             self.address = nil
+            self.addressDomain = nil
             self.domain = try attempt(.domain) { try Self.checkedDomain(domain) }
         }
         for (index, group) in groups.enumerated() where !PolicyName.isValid(group) {

@@ -24,8 +24,8 @@ public struct DecisionResponse: Sendable, Equatable, Codable {
 
     /// Reads a response strictly, for clients of a remote PDP.
     public static func parse(_ json: Data) throws -> DecisionResponse {
-        try StrictDecoding.decode(DecisionResponse.self, from: Array(json),
-                                  limits: JSONLimits(maxBytes: 256 << 10, maxDepth: 8, maxStringBytes: 8192, maxItems: 10_000))
+        let limits = JSONLimits(maxBytes: 256 << 10, maxDepth: 8, maxStringBytes: 8192, maxItems: 10_000)
+        return try StrictDecoding.decode(DecisionResponse.self, from: Array(json), limits: limits)
     }
 
     /// The response as compact JSON with sorted member names.

@@ -34,9 +34,12 @@ public enum DefaultPolicy {
         let groups: [String: GroupDefinition] = [
             "local-users": GroupDefinition(description: "every address of \(domain.lowercased())",
                                            addresses: [try AddressPattern("*@" + domain)]),
-            "partners": GroupDefinition(description: "domains with an agreement in force; members come from the federation registry"),
-            "registered-servers": GroupDefinition(description: "mail servers in the federation trust list; members come with the trust list"),
-            "recovery-officers": GroupDefinition(description: "officers who approve key recovery; the administrator adds them"),
+            "partners": GroupDefinition(
+                description: "domains with an agreement in force; members come from the federation registry"),
+            "registered-servers": GroupDefinition(
+                description: "mail servers in the federation trust list; members come with the trust list"),
+            "recovery-officers": GroupDefinition(
+                description: "officers who approve key recovery; the administrator adds them"),
         ]
         let mailActions: [PolicyAction] = [.submit, .send, .receive, .relay, .fetchAttachment]
         let rules = [

@@ -36,7 +36,8 @@ public struct ExternalFacts: Sendable, Equatable, Codable {
         }
         var seen = Set<String>()
         for (index, agreement) in agreements.enumerated() where !seen.insert(agreement.id).inserted {
-            throw PolicyError(.invalidValue, at: "$.agreements[\(index)].id", "the agreement id \"\(agreement.id)\" appears twice")
+            throw PolicyError(.invalidValue, at: "$.agreements[\(index)].id",
+                              "the agreement id \"\(agreement.id)\" appears twice")
         }
     }
 }

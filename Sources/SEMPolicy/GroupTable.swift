@@ -88,14 +88,24 @@ struct LeafSet: Sendable {
     }
 }
 
+/// A finished `LeafSet`, shared by reference.
+final class LeafBox: Sendable {
+    let set: LeafSet
+
+    init(_ set: LeafSet) {
+        self.set = set
+    }
+}
+
 /// The groups of one policy together with one set of external facts. Immutable; the
 /// engine builds a new table when the facts change.
 final class GroupTable: Sendable {
     /// Group names in sorted order; rules refer to groups by index into this list.
     let names: [String]
     let index: [String: Int]
-    /// Members of each group, nested groups and external members included.
-    let leaves: [LeafSet]
+    /// Members of each group, nested groups and external members included (boxed, so
+    /// that a membership test does not copy the sets).
+    let leaves: [LeafBox]
     /// For each group: itself and every group that contains it, directly or not.
     let containers: [[Int]]
     let agreements: [Agreement]
@@ -144,7 +154,7 @@ final class GroupTable: Sendable {
         leaves = (0..<names.count).map { group in
             var all = own[group]
             for member in descendants[group].sorted() { all.formUnion(own[member]) }
-            return all
+            return LeafBox(all)
         }
 
         var byGroup = [[Int]](repeating: [], count: names.count)
@@ -178,7 +188,7 @@ final class GroupTable: Sendable {
 
     func contains(_ group: Int, _ principal: Principal, at time: Date) -> Bool {
         if principal.implied.contains(group) { return true }
-        if leaves[group].matches(principal) { return true }
+        if leaves[group].set.matches(principal) { return true }
         for position in agreementsByGroup[group] {
             let agreement = agreements[position]
             if let domain = principal.domain, agreement.isInForce(at: time), agreement.includes(domain: domain) {

@@ -26,23 +26,54 @@ public struct JSONLimits: Sendable, Equatable {
     }
 }
 
+/// The members objects may have, for inputs whose shape is fixed (decision requests).
+/// Checking them during the syntax pass spares the typed decoding a second look at
+/// every object, which costs about a third of the decoding time.
+indirect enum JSONSchema: Sendable {
+    /// Anything goes below here (or the typed decoding checks it).
+    case any
+    /// An object with exactly these possible members, in the order errors list them.
+    case object([(name: String, schema: JSONSchema)])
+    /// An array whose elements follow the schema.
+    case array(JSONSchema)
+
+    func member(_ name: String) -> JSONSchema? {
+        guard case .object(let members) = self else { return .any }
+        return members.first { $0.name == name }?.schema
+    }
+
+    var element: JSONSchema {
+        if case .array(let element) = self { return element }
+        return .any
+    }
+
+    /// The schema of an object whose members are the cases of `K`, with the given
+    /// schemas for some of them (the rest are `.any`).
+    static func object<K: CodingKey & CaseIterable>(_ keys: K.Type,
+                                                    _ nested: [String: JSONSchema] = [:]) -> JSONSchema {
+        .object(K.allCases.map { ($0.stringValue, nested[$0.stringValue] ?? .any) })
+    }
+}
+
 struct JSONShape {
     private let bytes: [UInt8]
     private let limits: JSONLimits
     private var offset = 0
     private var path: [AnyKey] = []
 
-    /// Throws `PolicyError` unless `bytes` is one well-formed JSON value within `limits`.
-    static func check(_ bytes: [UInt8], limits: JSONLimits) throws {
+    /// Throws `PolicyError` unless `bytes` is one well-formed JSON value within `limits`
+    /// whose objects have only the members `schema` allows.
+    static func check(_ bytes: [UInt8], limits: JSONLimits, schema: JSONSchema = .any) throws {
         guard bytes.count <= limits.maxBytes else {
-            throw PolicyError(.tooLarge, at: "$", "the input has \(bytes.count) bytes; at most \(limits.maxBytes) are accepted")
+            throw PolicyError(.tooLarge, at: "$",
+                              "the input has \(bytes.count) bytes; at most \(limits.maxBytes) are accepted")
         }
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw PolicyError(.malformedJSON, at: "$", "the input is not valid UTF-8")
         }
         var scanner = JSONShape(bytes: bytes, limits: limits)
         scanner.skipWhitespace()
-        try scanner.value(depth: 1)
+        try scanner.value(depth: 1, schema: schema)
         scanner.skipWhitespace()
         if scanner.offset != bytes.count {
             throw scanner.malformed("unexpected text after the end of the JSON value")
@@ -56,15 +87,15 @@ struct JSONShape {
 
     // MARK: Values
 
-    private mutating func value(depth: Int) throws {
+    private mutating func value(depth: Int, schema: JSONSchema) throws {
         guard offset < bytes.count else { throw malformed("the input ends where a value is expected") }
         switch bytes[offset] {
         case UInt8(ascii: "{"):
             try checkDepth(depth)
-            try object(depth: depth)
+            try object(depth: depth, schema: schema)
         case UInt8(ascii: "["):
             try checkDepth(depth)
-            try array(depth: depth)
+            try array(depth: depth, schema: schema.element)
         case UInt8(ascii: "\""):
             _ = try string()
         case UInt8(ascii: "t"): try literal("true")
@@ -82,7 +113,7 @@ struct JSONShape {
         }
     }
 
-    private mutating func object(depth: Int) throws {
+    private mutating func object(depth: Int, schema: JSONSchema) throws {
         offset += 1
         var seen = Set<String>()
         skipWhitespace()
@@ -96,13 +127,22 @@ struct JSONShape {
                                   "the member \"\(name)\" appears more than once in the same object")
             }
             if seen.count > limits.maxItems {
-                throw PolicyError(.tooLarge, at: JSONPath.render(path), "an object has more than \(limits.maxItems) members")
+                throw PolicyError(.tooLarge, at: JSONPath.render(path),
+                                  "an object has more than \(limits.maxItems) members")
+            }
+            guard let memberSchema = schema.member(name) else {
+                guard case .object(let members) = schema else {
+                    preconditionFailure("member(_:) is nil only for objects")
+                }
+                throw PolicyError(.unknownField, at: JSONPath.render(path),
+                                  "\"\(name)\" is not a member here; expected one of: "
+                                    + members.map(\.name).joined(separator: ", "))
             }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw malformed("expected ':' after the member name") }
             offset += 1
             skipWhitespace()
-            try value(depth: depth + 1)
+            try value(depth: depth + 1, schema: memberSchema)
             path.removeLast()
             skipWhitespace()
             if peek(UInt8(ascii: ",")) {
@@ -115,17 +155,18 @@ struct JSONShape {
         }
     }
 
-    private mutating func array(depth: Int) throws {
+    private mutating func array(depth: Int, schema: JSONSchema) throws {
         offset += 1
         skipWhitespace()
         if peek(UInt8(ascii: "]")) { offset += 1; return }
         var index = 0
         while true {
             if index >= limits.maxItems {
-                throw PolicyError(.tooLarge, at: JSONPath.render(path), "an array has more than \(limits.maxItems) elements")
+                throw PolicyError(.tooLarge, at: JSONPath.render(path),
+                                  "an array has more than \(limits.maxItems) elements")
             }
             path.append(AnyKey(index))
-            try value(depth: depth + 1)
+            try value(depth: depth + 1, schema: schema)
             path.removeLast()
             index += 1
             skipWhitespace()
@@ -152,7 +193,8 @@ struct JSONShape {
         while true {
             guard offset < bytes.count else { throw malformed("a string is not terminated") }
             if offset - start - 1 > limits.maxStringBytes {
-                throw PolicyError(.tooLarge, at: JSONPath.render(path), "a string is longer than \(limits.maxStringBytes) bytes")
+                throw PolicyError(.tooLarge, at: JSONPath.render(path),
+                                  "a string is longer than \(limits.maxStringBytes) bytes")
             }
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
@@ -187,12 +229,16 @@ struct JSONShape {
     private mutating func unicodeEscape() throws -> Unicode.Scalar {
         let high = try hex4()
         if (0xD800...0xDBFF).contains(high) {
-            guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else {
+            guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"),
+                  bytes[offset + 1] == UInt8(ascii: "u")
+            else {
                 throw malformed("a \\u escape holds half of a surrogate pair")
             }
             offset += 2
             let low = try hex4()
-            guard (0xDC00...0xDFFF).contains(low) else { throw malformed("a \\u escape holds half of a surrogate pair") }
+            guard (0xDC00...0xDFFF).contains(low) else {
+                throw malformed("a \\u escape holds half of a surrogate pair")
+            }
             return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!
         }
         guard let scalar = Unicode.Scalar(high) else { throw malformed("a \\u escape holds half of a surrogate pair") }
@@ -241,7 +287,9 @@ struct JSONShape {
         while offset < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[offset]) {
             offset += 1
             count += 1
-            if count > 64 { throw PolicyError(.tooLarge, at: JSONPath.render(path), "a number has more than 64 digits") }
+            if count > 64 {
+                throw PolicyError(.tooLarge, at: JSONPath.render(path), "a number has more than 64 digits")
+            }
         }
         return count
     }

@@ -107,8 +107,9 @@ struct MediaType: Hashable, Sendable, CustomStringConvertible {
     var description: String { "\(type)/\(subtype)" }
 
     /// restricted-name of RFC 6838 section 4.2: 1-127 characters, starting alphanumeric.
+    private static let punctuation = Set("!#$&-^_.+".utf8)
+
     static func isName(_ name: String) -> Bool {
-        let punctuation = Set("!#$&-^_.+".utf8)
         guard let first = name.utf8.first, HostName.isAlphanumeric(first), name.utf8.count <= 127 else { return false }
         return name.utf8.allSatisfy { HostName.isAlphanumeric($0) || punctuation.contains($0) }
     }
@@ -137,11 +138,13 @@ public struct PolicyOID: Sendable, Hashable, Codable, CustomStringConvertible {
     init(checking text: String) throws {
         let arcs = text.split(separator: ".", omittingEmptySubsequences: false)
         let wellFormed = arcs.count >= 2 && arcs.count <= 64 && arcs.allSatisfy { arc in
-            !arc.isEmpty && arc.count <= 20 && arc.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            !arc.isEmpty && arc.count <= 20
+                && arc.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
                 && (arc == "0" || arc.first != "0")
         }
         guard wellFormed, ["0", "1", "2"].contains(arcs[0]) else {
-            throw PatternFault(reason: "\"\(text)\" is not an object identifier in dotted decimal like 1.3.6.1.4.1.55555.1")
+            throw PatternFault(
+                reason: "\"\(text)\" is not an object identifier in dotted decimal like 1.3.6.1.4.1.55555.1")
         }
         self.text = text
     }

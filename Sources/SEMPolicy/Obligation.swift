@@ -58,7 +58,8 @@ public enum Obligation: Sendable, Hashable, Codable, CustomStringConvertible {
         case .minimumAlgorithm(let algorithm): "\(kind.rawValue) \(algorithm.rawValue)"
         case .notifyUser(let message): message.map { "\(kind.rawValue) \"\($0)\"" } ?? kind.rawValue
         case .maxAttachmentSize(let bytes): "\(kind.rawValue) \(bytes)"
-        case .allowedMediaTypes(let types): "\(kind.rawValue) " + (types.isEmpty ? "(none)" : types.map(\.description).joined(separator: ","))
+        case .allowedMediaTypes(let types):
+            "\(kind.rawValue) " + (types.isEmpty ? "(none)" : types.map(\.description).joined(separator: ","))
         }
     }
 
@@ -79,10 +80,12 @@ public enum Obligation: Sendable, Hashable, Codable, CustomStringConvertible {
         switch kind {
         case .requireReceipt: self = .requireReceipt
         case .quarantine: self = .quarantine
-        case .minimumAlgorithm: self = .minimumAlgorithm(try container.decode(ContentAlgorithm.self, forKey: .algorithm))
+        case .minimumAlgorithm:
+            self = .minimumAlgorithm(try container.decode(ContentAlgorithm.self, forKey: .algorithm))
         case .notifyUser: self = .notifyUser(message: try container.textIfPresent(.message))
         case .maxAttachmentSize: self = .maxAttachmentSize(bytes: try container.wholeNumber(.bytes, in: Sizes.range))
-        case .allowedMediaTypes: self = .allowedMediaTypes(try container.decode([MediaTypePattern].self, forKey: .types))
+        case .allowedMediaTypes:
+            self = .allowedMediaTypes(try container.decode([MediaTypePattern].self, forKey: .types))
         }
     }
 

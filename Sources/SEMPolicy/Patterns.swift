@@ -15,7 +15,9 @@ struct PatternFault: Error {
 enum HostName {
     static func check(_ name: String) throws {
         guard !name.isEmpty else { throw PatternFault(reason: "the domain name is empty") }
-        guard name.utf8.count <= 253 else { throw PatternFault(reason: "the domain name is longer than 253 characters") }
+        guard name.utf8.count <= 253 else {
+            throw PatternFault(reason: "the domain name is longer than 253 characters")
+        }
         for label in name.split(separator: ".", omittingEmptySubsequences: false) {
             guard !label.isEmpty, label.utf8.count <= 63 else {
                 throw PatternFault(reason: "\"\(name)\" has an empty label or one longer than 63 characters")
@@ -56,7 +58,8 @@ public struct DomainPattern: Sendable, Hashable, Codable, CustomStringConvertibl
             suffix = "." + base
         } else {
             if text.contains("*") {
-                throw PatternFault(reason: "\"\(raw)\" is not a domain pattern; a wildcard may only be a leading \"*.\"")
+                throw PatternFault(
+                    reason: "\"\(raw)\" is not a domain pattern; a wildcard may only be a leading \"*.\"")
             }
             try HostName.check(text)
             suffix = nil
@@ -158,13 +161,16 @@ enum MailAddress {
     }
 
     /// Dot-atom text of RFC 5322 section 3.2.3, at most 64 octets (RFC 5321 section 4.5.3.1.1).
+    private static let punctuation = Set("!#$%&'+-/=?^_`{|}~.".utf8)
+
     static func checkLocalPart(_ local: String, in raw: String) throws {
-        let allowedPunctuation = Set("!#$%&'+-/=?^_`{|}~.".utf8)
+        let allowedPunctuation = punctuation
         guard !local.isEmpty, local.utf8.count <= 64,
               local.utf8.allSatisfy({ HostName.isAlphanumeric($0) || allowedPunctuation.contains($0) }),
               !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
         else {
-            throw PatternFault(reason: "\"\(raw)\" has a local part that is not a plain dot-atom of at most 64 characters")
+            throw PatternFault(
+                reason: "\"\(raw)\" has a local part that is not a plain dot-atom of at most 64 characters")
         }
     }
 }

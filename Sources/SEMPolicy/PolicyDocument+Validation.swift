@@ -10,10 +10,12 @@ extension PolicyDocument {
                               "this engine reads policy language version \(Self.currentVersion), not \(version)")
         }
         if rules.count > limits.maxRules {
-            throw PolicyError(.tooLarge, at: "$.rules", "the document has \(rules.count) rules; at most \(limits.maxRules) are accepted")
+            throw PolicyError(.tooLarge, at: "$.rules",
+                              "the document has \(rules.count) rules; at most \(limits.maxRules) are accepted")
         }
         if groups.count > limits.maxGroups {
-            throw PolicyError(.tooLarge, at: "$.groups", "the document has \(groups.count) groups; at most \(limits.maxGroups) are accepted")
+            throw PolicyError(.tooLarge, at: "$.groups",
+                              "the document has \(groups.count) groups; at most \(limits.maxGroups) are accepted")
         }
         let names = groups.keys.sorted()
         for name in names {
@@ -81,8 +83,8 @@ extension PolicyDocument {
                     continue
                 case nil:
                     if stack.count >= maxNesting {
-                        throw PolicyError(.tooLarge, at: "$.groups" + JSONPath.member(top.name) + ".groups[\(top.next)]",
-                                          "groups are nested more than \(maxNesting) levels deep")
+                        let path = "$.groups" + JSONPath.member(top.name) + ".groups[\(top.next)]"
+                        throw PolicyError(.tooLarge, at: path, "groups are nested more than \(maxNesting) levels deep")
                     }
                     marks[child] = .visiting
                     stack.append((child, 0))

@@ -16,7 +16,8 @@ public struct PolicyDocument: Sendable, Equatable, Codable {
     public var rules: [PolicyRule]
     public var defaults: PolicyDefaults
 
-    public init(groups: [String: GroupDefinition] = [:], rules: [PolicyRule], defaults: PolicyDefaults = PolicyDefaults()) {
+    public init(groups: [String: GroupDefinition] = [:], rules: [PolicyRule],
+                defaults: PolicyDefaults = PolicyDefaults()) {
         self.version = Self.currentVersion
         self.groups = groups
         self.rules = rules
@@ -165,8 +166,8 @@ enum PolicyName {
 
     static func check(_ name: String, at path: String) throws {
         guard isValid(name) else {
-            throw PolicyError(.invalidValue, at: path,
-                              "\"\(name)\" is not a name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            throw PolicyError(.invalidValue, at: path, "\"\(name)\" is not a name: use 1-64 letters, digits, "
+                                + "'.', '_' or '-', starting with a letter or digit")
         }
     }
 }

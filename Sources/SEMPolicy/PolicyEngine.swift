@@ -85,7 +85,8 @@ public final class PolicyEngine: Sendable {
     public convenience init(json: Data, facts: ExternalFacts = ExternalFacts(),
                             options: PolicyEngineOptions = PolicyEngineOptions(),
                             clock: any PolicyClock = SystemPolicyClock(), logger: Logger = .disabled) throws {
-        try self.init(document: try PolicyDocument.parse(json), facts: facts, options: options, clock: clock, logger: logger)
+        try self.init(document: try PolicyDocument.parse(json), facts: facts, options: options, clock: clock,
+                      logger: logger)
     }
 
     /// Replaces the external facts (group members, agreements) and empties the cache.
@@ -118,15 +119,17 @@ public final class PolicyEngine: Sendable {
         let now = clock.now
         let input = prepare(request, now: now)
         var probe = RateProbe(limiter: limiter, charges: true)
+        let positions = byAction[request.action.index]
         var results: [(rule: CompiledRule, outcome: RuleOutcome)] = []
-        for position in byAction[request.action.index] {
+        results.reserveCapacity(positions.count)
+        for position in positions {
             let rule = rules[position]
             results.append((rule, rule.evaluate(input, rates: &probe)))
         }
         let response = Self.combine(results, request: request, defaultEffect: document.defaults.effect)
         if cacheable, !probe.consulted, let cache {
-            cache.store(response, for: request, notAfter: nextChange(for: request.action, after: now, table: input.table),
-                        generation: generation)
+            let notAfter = nextChange(for: request.action, after: now, table: input.table)
+            cache.store(response, for: request, notAfter: notAfter, generation: generation)
         }
         if logger.minimumLevel <= .debug {
             logger.debug("policy.decision", ["action": request.action.rawValue, "subject": request.subject.displayName,
@@ -141,23 +144,18 @@ public final class PolicyEngine: Sendable {
         let groups = table.withLock { $0 }
         let subject = request.subject
         let subjectPrincipal = Principal(
-            address: subject.address, addressDomain: subject.address.map(Self.domainPart), domain: subject.domain,
+            address: subject.address, addressDomain: subject.addressDomain, domain: subject.domain,
             server: subject.name, implied: subject.groups.isEmpty ? [] : groups.implied(by: subject.groups))
         let resource = request.resource
         var recipient: Principal?
         if resource.recipient != nil || resource.recipientDomain != nil || !resource.recipientGroups.isEmpty {
             recipient = Principal(
-                address: resource.recipient, addressDomain: resource.recipient.map(Self.domainPart),
+                address: resource.recipient, addressDomain: resource.recipientAddressDomain,
                 domain: resource.recipientDomain, server: nil,
                 implied: resource.recipientGroups.isEmpty ? [] : groups.implied(by: resource.recipientGroups))
         }
         return EvaluationInput(request: request, time: UTCTime(request.context.time ?? now), now: now,
                                subject: subjectPrincipal, recipient: recipient, table: groups)
-    }
-
-    private static func domainPart(_ address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "" }
-        return String(address[address.index(after: at)...])
     }
 
     /// The first instant after `now` at which a decision about `action` could change
@@ -173,7 +171,8 @@ public final class PolicyEngine: Sendable {
 
     private static func reportUnknownGroups(_ table: GroupTable, _ logger: Logger) {
         if !table.unknownExternalGroups.isEmpty {
-            logger.warning("policy.facts.unknown-groups", ["groups": table.unknownExternalGroups.joined(separator: ",")])
+            let names = table.unknownExternalGroups.joined(separator: ",")
+            logger.warning("policy.facts.unknown-groups", ["groups": names])
         }
     }
 }

@@ -54,7 +54,8 @@ public struct PolicyRule: Sendable, Equatable, Codable {
         conditions = try container.decodeIfPresent(RuleConditions.self, forKey: .conditions)
         obligations = try container.decodeIfPresent([Obligation].self, forKey: .obligations) ?? []
         if effect == .deny && !obligations.isEmpty {
-            throw PolicyError(.invalidValue, at: container.path(.obligations), "obligations belong to permit rules only")
+            throw PolicyError(.invalidValue, at: container.path(.obligations),
+                              "obligations belong to permit rules only")
         }
     }
 

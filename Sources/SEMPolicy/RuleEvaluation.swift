@@ -51,7 +51,8 @@ enum Miss {
         switch self {
         case .action: return "the rule does not cover the action \(request.action.rawValue)"
         case .subjects: return "\(request.subject.displayName) is not among the rule's subjects"
-        case .kind(let wanted): return "the subject is a \(request.subject.kind.rawValue); the rule applies to \(wanted.rawValue)s"
+        case .kind(let wanted):
+            return "the subject is a \(request.subject.kind.rawValue); the rule applies to \(wanted.rawValue)s"
         case .issuer: return "the certificate issuer is not the one the rule names"
         case .certificateSubject: return "the certificate subject is not the one the rule names"
         case .certificatePolicies: return "the certificate carries none of the rule's policies"
@@ -124,7 +125,8 @@ enum Violation {
             }
             return "TLS version \(actual.rawValue) is below the required \(required.rawValue)"
         case .agreement:
-            let partner = resource.recipientDomain.map { "\(request.subject.domain) or \($0)" } ?? request.subject.domain
+            let subjectDomain = request.subject.domain
+            let partner = resource.recipientDomain.map { "\(subjectDomain) or \($0)" } ?? subjectDomain
             return "no agreement in force covers \(request.action.rawValue) with \(partner)"
         case .rate(let limit):
             let requests = limit.requests == 1 ? "1 request" : "\(limit.requests) requests"
@@ -196,7 +198,8 @@ extension CompiledRule {
             }
         }
         if let recipients {
-            guard let recipient = input.recipient, recipients.matches(recipient, table: input.table, at: input.time.date)
+            guard let recipient = input.recipient,
+                  recipients.matches(recipient, table: input.table, at: input.time.date)
             else { return .recipients }
         }
         if let time, !time.contains(input.time) { return .time }
@@ -218,17 +221,21 @@ extension CompiledRule {
                 return .assurance(required: minAssurance)
             }
         }
-        if let maxMessageSize, (request.resource.size ?? 0) > maxMessageSize { return .messageSize(limit: maxMessageSize) }
-        if let maxAttachmentCount, attachments.count > maxAttachmentCount { return .attachmentCount(limit: maxAttachmentCount) }
+        if let maxMessageSize, (request.resource.size ?? 0) > maxMessageSize {
+            return .messageSize(limit: maxMessageSize)
+        }
+        if let maxAttachmentCount, attachments.count > maxAttachmentCount {
+            return .attachmentCount(limit: maxAttachmentCount)
+        }
         if let maxAttachmentSize, let index = attachments.firstIndex(where: { $0.size > maxAttachmentSize }) {
             return .attachmentSize(index: index, limit: maxAttachmentSize)
         }
         if let forbiddenTypes,
-           let index = attachments.firstIndex(where: { attachment in forbiddenTypes.contains { $0.matches(attachment.parsed) } }) {
+           let index = attachments.firstIndex(where: { file in forbiddenTypes.contains { $0.matches(file.parsed) } }) {
             return .forbiddenType(index: index)
         }
         if let allowedTypes,
-           let index = attachments.firstIndex(where: { attachment in !allowedTypes.contains { $0.matches(attachment.parsed) } }) {
+           let index = attachments.firstIndex(where: { file in !allowedTypes.contains { $0.matches(file.parsed) } }) {
             return .typeNotAllowed(index: index)
         }
         if let maxSize, request.resource.totalSize > maxSize { return .totalSize(limit: maxSize) }
@@ -242,7 +249,9 @@ extension CompiledRule {
     private func isCoveredByAgreement(_ input: EvaluationInput) -> Bool {
         let request = input.request
         return input.table.agreements.contains { agreement in
-            guard agreement.actions.contains(request.action), agreement.isInForce(at: input.time.date) else { return false }
+            guard agreement.actions.contains(request.action), agreement.isInForce(at: input.time.date) else {
+                return false
+            }
             if agreement.includes(domain: request.subject.domain) { return true }
             return request.resource.recipientDomain.map(agreement.includes(domain:)) ?? false
         }

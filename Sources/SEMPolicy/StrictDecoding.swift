@@ -4,11 +4,19 @@
 public import Foundation
 
 enum StrictDecoding {
-    /// Decodes `T` from `bytes`, refusing anything outside `limits` or the language.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], limits: JSONLimits) throws -> T {
-        try JSONShape.check(bytes, limits: limits)
+    /// Marks a decoder whose input's members were already checked against a schema.
+    static let membersChecked = CodingUserInfoKey(rawValue: "sem.policy.members-checked")!
+
+    /// Decodes `T` from `bytes`, refusing anything outside `limits` or the language. With
+    /// a `schema`, unknown members are found by the syntax pass and the typed decoding
+    /// skips its own search for them.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], limits: JSONLimits,
+                                     schema: JSONSchema? = nil) throws -> T {
+        try JSONShape.check(bytes, limits: limits, schema: schema ?? .any)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            let decoder = JSONDecoder()
+            if schema != nil { decoder.userInfo[membersChecked] = true }
+            return try decoder.decode(T.self, from: Data(bytes))
         } catch let error as PolicyError {
             throw error
         } catch let error as DecodingError {
@@ -50,7 +58,8 @@ enum StrictDecoding {
 
     /// ", found a string" when Foundation's message says what it found.
     private static func found(in message: String) -> String {
-        guard let start = message.range(of: "found "), let end = message.range(of: " instead", range: start.upperBound..<message.endIndex)
+        guard let start = message.range(of: "found "),
+              let end = message.range(of: " instead", range: start.upperBound..<message.endIndex)
         else { return "" }
         return ", found " + message[start.upperBound..<end.lowerBound]
     }
@@ -60,9 +69,10 @@ extension Decoder {
     /// Refuses members other than the cases of `keys`, naming the first unknown one in
     /// alphabetical order (JSONDecoder does not keep document order).
     func rejectUnknownKeys<K: CodingKey & CaseIterable>(_ keys: K.Type) throws {
+        if userInfo[StrictDecoding.membersChecked] as? Bool == true { return }
         let container = try container(keyedBy: AnyKey.self)
-        let known = Set(K.allCases.map(\.stringValue))
-        let unknown = container.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
+        // K(stringValue:) is nil exactly for names that are not cases.
+        let unknown = container.allKeys.map(\.stringValue).filter { K(stringValue: $0) == nil }.sorted()
         if let first = unknown.first {
             let expected = K.allCases.map(\.stringValue).joined(separator: ", ")
             throw PolicyError(.unknownField, at: JSONPath.render(codingPath, appending: AnyKey(first)),
@@ -89,9 +99,10 @@ extension KeyedDecodingContainer {
         return try Self.checkWhole(value, in: range, at: path(key))
     }
 
-    private static func checkWhole(_ value: Double, in range: ClosedRange<Int>, at path: String) throws -> Int {
+    private static func checkWhole(_ value: Double, in range: ClosedRange<Int>,
+                                   at path: @autoclosure () -> String) throws -> Int {
         guard value.rounded() == value, value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
-            throw PolicyError(.invalidValue, at: path,
+            throw PolicyError(.invalidValue, at: path(),
                               "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(value)")
         }
         return Int(value)
@@ -138,15 +149,15 @@ extension KeyedEncodingContainer {
 
 /// Plain-text values in policies and requests (descriptions, ids, distinguished names).
 enum PolicyText {
-    static func check(_ value: String, maxLength: Int, at path: String) throws {
+    static func check(_ value: String, maxLength: Int, at path: @autoclosure () -> String) throws {
         if value.isEmpty {
-            throw PolicyError(.invalidValue, at: path, "the text is empty")
+            throw PolicyError(.invalidValue, at: path(), "the text is empty")
         }
         if value.count > maxLength {
-            throw PolicyError(.invalidValue, at: path, "the text is longer than \(maxLength) characters")
+            throw PolicyError(.invalidValue, at: path(), "the text is longer than \(maxLength) characters")
         }
         if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-            throw PolicyError(.invalidValue, at: path, "the text contains a control character")
+            throw PolicyError(.invalidValue, at: path(), "the text contains a control character")
         }
     }
 }
@@ -175,7 +186,8 @@ extension PolicyWord {
         let word = try decoder.singleValueContainer().decode(String.self)
         guard let value = Self(rawValue: word) else {
             let known = Self.allCases.map(\.rawValue).joined(separator: ", ")
-            throw PolicyError(.invalidValue, at: decoder.path, "unknown \(Self.noun) \"\(word)\"; expected one of: \(known)")
+            throw PolicyError(.invalidValue, at: decoder.path,
+                              "unknown \(Self.noun) \"\(word)\"; expected one of: \(known)")
         }
         self = value
     }

@@ -9,7 +9,8 @@ struct CombiningTests {
     @Test("every action is decided by the rule that names it and only by it", arguments: PolicyAction.allCases)
     func everyAction(_ action: PolicyAction) throws {
         let rules = """
-            {"id": "only-\(action.rawValue)", "effect": "permit", "description": "the one action", "actions": ["\(action.rawValue)"]}
+            {"id": "only-\(action.rawValue)", "effect": "permit", "description": "the one action",
+             "actions": ["\(action.rawValue)"]}
             """
         let engine = try F.engine(F.document(rules: rules))
         for other in PolicyAction.allCases {
@@ -21,7 +22,8 @@ struct CombiningTests {
             } else {
                 #expect(response.decision == .deny, "\(other)")
                 #expect(response.matchedRules.isEmpty)
-                #expect(response.reason.hasPrefix("denied by default: no rule permits \(other.rawValue) by alice@alpha.test"))
+                #expect(response.reason.hasPrefix(
+                    "denied by default: no rule permits \(other.rawValue) by alice@alpha.test"))
             }
         }
     }
@@ -59,10 +61,12 @@ struct CombiningTests {
     @Test("a deny rule with a limit fires only when the limit is broken, and says which")
     func denyWithLimit() throws {
         let engine = try F.engine(Self.mixed)
-        let clean = engine.decide(try F.user("alice@alpha.test", .send, to: "bob@alpha.test", attachments: [(100, "image/png")]))
+        let clean = engine.decide(try F.user("alice@alpha.test", .send, to: "bob@alpha.test",
+                                             attachments: [(100, "image/png")]))
         #expect(clean.decision == .permit)
-        let exe = engine.decide(try F.user("alice@alpha.test", .send, to: "bob@alpha.test",
-                                           attachments: [(100, "image/png"), (100, "Application/X-MSDownload; name=x.exe")]))
+        let exe = engine.decide(try F.user(
+            "alice@alpha.test", .send, to: "bob@alpha.test",
+            attachments: [(100, "image/png"), (100, "Application/X-MSDownload; name=x.exe")]))
         #expect(exe.decision == .deny)
         #expect(exe.reason == "denied by rule 'no-exe': attachment media type application/x-msdownload is forbidden")
     }
@@ -118,10 +122,12 @@ struct CombiningTests {
 
     @Test("decisions encode with the documented member names")
     func responseJSON() throws {
-        let response = DecisionResponse(decision: .permit, matchedRules: ["a"], obligations: [.minimumAlgorithm(.aes256GCM)],
-                                        reason: "permitted by rule 'a'")
+        let response = DecisionResponse(decision: .permit, matchedRules: ["a"],
+                                        obligations: [.minimumAlgorithm(.aes256GCM)], reason: "permitted by rule 'a'")
         let text = String(decoding: try response.jsonData(), as: UTF8.self)
-        #expect(text == #"{"decision":"permit","matchedRules":["a"],"obligations":[{"algorithm":"AES-256-GCM","type":"minimum-algorithm"}],"reason":"permitted by rule 'a'"}"#)
+        #expect(text == #"{"decision":"permit","matchedRules":["a"],"#
+                + #""obligations":[{"algorithm":"AES-256-GCM","type":"minimum-algorithm"}],"#
+                + #""reason":"permitted by rule 'a'"}"#)
         #expect(try DecisionResponse.parse(Data(text.utf8)) == response)
     }
 }

@@ -9,9 +9,10 @@ struct ConditionTests {
     static func engine(conditions: String, effect: PolicyEffect = .permit, facts: ExternalFacts = ExternalFacts(),
                        clock: ManualPolicyClock = ManualPolicyClock(F.mondayMorning)) throws -> PolicyEngine {
         try F.engine(F.document(rules: """
-            {"id": "when", "effect": "\(effect.rawValue)", "description": "the conditions under test", "actions": ["send", "submit"],
-             "conditions": \(conditions)}
-            """, defaults: effect == .deny ? #"{"effect": "permit"}"# : #"{"effect": "deny"}"#), facts: facts, clock: clock)
+            {"id": "when", "effect": "\(effect.rawValue)", "description": "the conditions under test",
+             "actions": ["send", "submit"], "conditions": \(conditions)}
+            """, defaults: effect == .deny ? #"{"effect": "permit"}"# : #"{"effect": "deny"}"#),
+                     facts: facts, clock: clock)
     }
 
     @Test("office hours on weekdays, in UTC, from included and to excluded", arguments: [
@@ -25,11 +26,13 @@ struct ConditionTests {
         ("2026-03-02T19:30:00+02:00", true),  // 17:30 UTC
     ])
     func officeHours(_ time: String, _ expected: Bool) throws {
-        let engine = try Self.engine(conditions: #"{"time": {"days": ["mon", "tue", "wed", "thu", "fri"], "hours": {"from": 8, "to": 18}}}"#)
+        let engine = try Self.engine(
+            conditions: #"{"time": {"days": ["mon", "tue", "wed", "thu", "fri"], "hours": {"from": 8, "to": 18}}}"#)
         #expect(engine.decide(try F.user("a@alpha.test", .send, time: F.instant(time))).isPermit == expected, "\(time)")
     }
 
-    @Test("an hour range that wraps past midnight", arguments: [(21, false), (22, true), (23, true), (0, true), (5, true), (6, false)])
+    @Test("an hour range that wraps past midnight",
+          arguments: [(21, false), (22, true), (23, true), (0, true), (5, true), (6, false)])
     func nightShift(_ hour: Int, _ expected: Bool) throws {
         let engine = try Self.engine(conditions: #"{"time": {"hours": {"from": 22, "to": 6}}}"#)
         let time = F.mondayMorning.addingTimeInterval(Double(hour - 10) * 3600)
@@ -39,8 +42,8 @@ struct ConditionTests {
     @Test("a validity interval uses the engine's clock when the request gives no time")
     func validityWithClock() throws {
         let clock = ManualPolicyClock(F.instant("2026-03-31T23:59:59Z"))
-        let engine = try Self.engine(conditions: #"{"time": {"notBefore": "2026-03-01T00:00:00Z", "notAfter": "2026-04-01T00:00:00Z"}}"#,
-                                     clock: clock)
+        let window = #"{"time": {"notBefore": "2026-03-01T00:00:00Z", "notAfter": "2026-04-01T00:00:00Z"}}"#
+        let engine = try Self.engine(conditions: window, clock: clock)
         let request = try F.user("a@alpha.test", .send)
         #expect(engine.decide(request).isPermit)
         clock.advance(by: 1)
@@ -74,7 +77,8 @@ struct ConditionTests {
     ])
     func tlsAndSize(_ tls: TLSVersion?, _ size: Int, _ expected: Bool) throws {
         let engine = try Self.engine(conditions: #"{"minimumTLS": "TLSv1.3", "maxSize": 2000}"#)
-        let request = try F.user("a@alpha.test", .send, size: size, attachments: [(1000, "text/plain"), (900, "text/plain")], tls: tls)
+        let request = try F.user("a@alpha.test", .send, size: size,
+                                 attachments: [(1000, "text/plain"), (900, "text/plain")], tls: tls)
         #expect(engine.decide(request).isPermit == expected)
     }
 
@@ -89,9 +93,12 @@ struct ConditionTests {
         #expect(engine.decide(try F.user("b@beta.test", .send, to: "a@alpha.test")).isPermit)
         let gamma = engine.decide(try F.user("a@alpha.test", .send, to: "c@gamma.test"))
         #expect(!gamma.isPermit)
-        #expect(gamma.reason.hasSuffix("(rule 'when' would, but no agreement in force covers send with alpha.test or gamma.test)"))
-        #expect(!engine.decide(try F.user("a@alpha.test", .submit, to: "b@beta.test")).isPermit, "submit is not in the agreement")
-        #expect(!engine.decide(try F.user("a@alpha.test", .send, to: "b@beta.test", time: F.instant("2026-04-01T00:00:00Z"))).isPermit)
+        #expect(gamma.reason.hasSuffix(
+            "(rule 'when' would, but no agreement in force covers send with alpha.test or gamma.test)"))
+        #expect(!engine.decide(try F.user("a@alpha.test", .submit, to: "b@beta.test")).isPermit,
+                "submit is not in the agreement")
+        let ended = try F.user("a@alpha.test", .send, to: "b@beta.test", time: F.instant("2026-04-01T00:00:00Z"))
+        #expect(!engine.decide(ended).isPermit)
     }
 
     static let rateLimited = #"{"rateLimit": {"requests": 3, "windowSeconds": 60}}"#
@@ -104,7 +111,8 @@ struct ConditionTests {
         #expect((1...3).map { _ in engine.decide(alice).isPermit } == [true, true, true])
         let fourth = engine.decide(alice)
         #expect(!fourth.isPermit)
-        #expect(fourth.reason.hasSuffix("(rule 'when' would, but alice@alpha.test made more than 3 requests in 60 seconds)"))
+        #expect(fourth.reason.hasSuffix(
+            "(rule 'when' would, but alice@alpha.test made more than 3 requests in 60 seconds)"))
         #expect(engine.decide(try F.user("bob@alpha.test", .send)).isPermit, "every subject has its own counter")
         clock.advance(by: 59.9)
         #expect(!engine.decide(alice).isPermit, "still the same window")
@@ -114,7 +122,8 @@ struct ConditionTests {
 
     @Test("a permit rule counts only requests it would otherwise permit")
     func rateCountsOnlyCandidates() throws {
-        let engine = try Self.engine(conditions: #"{"rateLimit": {"requests": 2, "windowSeconds": 60}, "maxSize": 100}"#)
+        let engine = try Self.engine(
+            conditions: #"{"rateLimit": {"requests": 2, "windowSeconds": 60}, "maxSize": 100}"#)
         let big = try F.user("a@alpha.test", .send, size: 500)
         let small = try F.user("a@alpha.test", .send, size: 50)
         for _ in 0..<5 { #expect(!engine.decide(big).isPermit) }
@@ -137,7 +146,8 @@ struct ConditionTests {
     func fullTable() throws {
         let clock = ManualPolicyClock(F.mondayMorning)
         let engine = try F.engine(F.document(rules: """
-            {"id": "r", "effect": "permit", "description": "x", "actions": ["send"], "conditions": {"rateLimit": {"requests": 5, "windowSeconds": 60}}}
+            {"id": "r", "effect": "permit", "description": "x", "actions": ["send"],
+             "conditions": {"rateLimit": {"requests": 5, "windowSeconds": 60}}}
             """), options: PolicyEngineOptions(rateCounterCapacity: 2), clock: clock)
         #expect(engine.decide(try F.user("a@alpha.test", .send)).isPermit)
         #expect(engine.decide(try F.user("b@alpha.test", .send)).isPermit)

@@ -7,17 +7,20 @@ struct DecisionCacheTests {
     typealias F = PolicyFixture
 
     static let policy = F.document(rules: """
-        {"id": "mail", "effect": "permit", "description": "local mail", "actions": ["send"], "subjects": {"domains": ["alpha.test"]}},
+        {"id": "mail", "effect": "permit", "description": "local mail", "actions": ["send"],
+         "subjects": {"domains": ["alpha.test"]}},
         {"id": "limited-lookup", "effect": "permit", "description": "a few lookups", "actions": ["lookup"],
          "subjects": {"domains": ["alpha.test"]}, "conditions": {"rateLimit": {"requests": 2, "windowSeconds": 60}}},
         {"id": "bulk-limit", "effect": "permit", "description": "bulk senders", "actions": ["send"],
          "subjects": {"domains": ["bulk.test"]}, "conditions": {"rateLimit": {"requests": 2, "windowSeconds": 60}}},
         {"id": "office", "effect": "permit", "description": "office hours", "actions": ["submit"],
          "conditions": {"time": {"hours": {"from": 8, "to": 18}}}},
-        {"id": "partners", "effect": "permit", "description": "partners", "actions": ["receive"], "subjects": {"groups": ["partners"]}}
+        {"id": "partners", "effect": "permit", "description": "partners", "actions": ["receive"],
+         "subjects": {"groups": ["partners"]}}
         """, groups: #"{"partners": {}}"#)
 
-    static func engine(ttl: TimeInterval = 30, clock: ManualPolicyClock = ManualPolicyClock(F.mondayMorning)) throws -> PolicyEngine {
+    static func engine(ttl: TimeInterval = 30,
+                       clock: ManualPolicyClock = ManualPolicyClock(F.mondayMorning)) throws -> PolicyEngine {
         try F.engine(policy, options: PolicyEngineOptions(cacheTimeToLive: ttl), clock: clock)
     }
 
@@ -30,7 +33,8 @@ struct DecisionCacheTests {
         let first = engine.decide(request)
         #expect(cache.statistics == DecisionCache.Statistics(hits: 0, misses: 1, entries: 1))
         #expect(engine.decide(request) == first)
-        #expect(engine.decide(try F.user("A@ALPHA.TEST", .send, to: "b@alpha.test")) == first, "normalised requests share an entry")
+        #expect(engine.decide(try F.user("A@ALPHA.TEST", .send, to: "b@alpha.test")) == first,
+                "normalised requests share an entry")
         #expect(cache.statistics.hits == 2)
         clock.advance(by: 29.9)
         _ = engine.decide(request)

@@ -78,7 +78,8 @@ struct DocsExampleTests {
         #expect(response == expected)
     }
 
-    @Test("each documented explanation is the engine's", arguments: blocks.filter { $0.tag == "explanation" }.map(\.name))
+    @Test("each documented explanation is the engine's",
+          arguments: blocks.filter { $0.tag == "explanation" }.map(\.name))
     func explanations(_ name: String) throws {
         let request = try DecisionRequest.parse(Data(try #require(Self.block("request", name)).text.utf8))
         let engine = try Self.engine(for: Self.exampleName(name))

@@ -6,7 +6,8 @@ import Testing
 struct ResourceMatchingTests {
     typealias F = PolicyFixture
 
-    static func engine(effect: PolicyEffect = .permit, resources: String, groups: String = "{}") throws -> PolicyEngine {
+    static func engine(effect: PolicyEffect = .permit, resources: String,
+                       groups: String = "{}") throws -> PolicyEngine {
         try F.engine(F.document(rules: """
             {"id": "what", "effect": "\(effect.rawValue)", "description": "the resources under test",
              "actions": ["send", "fetch-attachment"], "resources": \(resources)}
@@ -19,15 +20,18 @@ struct ResourceMatchingTests {
     ] as [(String?, Bool)])
     func recipients(_ recipient: String?, _ expected: Bool) throws {
         let engine = try Self.engine(resources: """
-            {"recipients": {"addresses": ["bob@alpha.test"], "domains": ["beta.test", "*.gamma.test"], "groups": ["friends"]}}
+            {"recipients": {"addresses": ["bob@alpha.test"], "domains": ["beta.test", "*.gamma.test"],
+                            "groups": ["friends"]}}
             """, groups: #"{"friends": {"domains": ["delta.test"]}}"#)
         #expect(engine.decide(try F.user("a@alpha.test", .send, to: recipient)).isPermit == expected)
     }
 
     @Test("a recipient group vouched for in the request counts")
     func vouchedRecipientGroup() throws {
-        let engine = try Self.engine(resources: #"{"recipients": {"groups": ["friends"]}}"#, groups: #"{"friends": {}}"#)
-        #expect(engine.decide(try F.user("a@alpha.test", .send, to: "z@zeta.test", recipientGroups: ["friends"])).isPermit)
+        let engine = try Self.engine(resources: #"{"recipients": {"groups": ["friends"]}}"#,
+                                     groups: #"{"friends": {}}"#)
+        #expect(engine.decide(try F.user("a@alpha.test", .send, to: "z@zeta.test", recipientGroups: ["friends"]))
+            .isPermit)
         #expect(!engine.decide(try F.user("a@alpha.test", .send, to: "z@zeta.test")).isPermit)
     }
 
@@ -42,12 +46,15 @@ struct ResourceMatchingTests {
     }
 
     @Test("forbidden media types in a deny rule: any attachment matching one denies", arguments: [
-        ([], false), (["image/png"], false), (["application/x-msdownload"], true), (["text/plain", "application/x-sh"], true),
+        ([], false), (["image/png"], false), (["application/x-msdownload"], true),
+        (["text/plain", "application/x-sh"], true),
         (["text/x-shellscript"], false),
     ] as [([String], Bool)])
     func forbiddenTypes(_ types: [String], _ denied: Bool) throws {
-        let engine = try Self.engine(effect: .deny, resources: #"{"attachments": {"forbiddenTypes": ["application/x-msdownload", "application/x-sh"]}}"#)
-        let response = engine.decide(try F.user("a@alpha.test", .send, to: "b@alpha.test", attachments: types.map { (10, $0) }))
+        let forbidden = #"{"attachments": {"forbiddenTypes": ["application/x-msdownload", "application/x-sh"]}}"#
+        let engine = try Self.engine(effect: .deny, resources: forbidden)
+        let response = engine.decide(try F.user("a@alpha.test", .send, to: "b@alpha.test",
+                                                attachments: types.map { (10, $0) }))
         #expect((response.decision == .deny) == denied)
         if denied {
             #expect(response.reason.hasPrefix("denied by rule 'what': attachment media type application/x-"))
@@ -67,8 +74,10 @@ struct ResourceMatchingTests {
         (10, [(1, "text/plain"), (1, "text/plain"), (1, "text/plain")], false),
     ] as [(Int, [(Int, String)], Bool)])
     func sizes(_ size: Int, _ attachments: [(Int, String)], _ expected: Bool) throws {
-        let engine = try Self.engine(resources: #"{"maxMessageSize": 1000, "attachments": {"maxSize": 500, "maxCount": 2}}"#)
-        let response = engine.decide(try F.user("a@alpha.test", .send, to: "b@alpha.test", size: size, attachments: attachments))
+        let engine = try Self.engine(
+            resources: #"{"maxMessageSize": 1000, "attachments": {"maxSize": 500, "maxCount": 2}}"#)
+        let response = engine.decide(try F.user("a@alpha.test", .send, to: "b@alpha.test", size: size,
+                                                attachments: attachments))
         #expect(response.isPermit == expected)
     }
 

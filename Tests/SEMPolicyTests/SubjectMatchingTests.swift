@@ -6,16 +6,18 @@ import Testing
 struct SubjectMatchingTests {
     typealias F = PolicyFixture
 
-    static func engine(subjects: String, groups: String = "{}", facts: ExternalFacts = ExternalFacts()) throws -> PolicyEngine {
+    static func engine(subjects: String, groups: String = "{}",
+                       facts: ExternalFacts = ExternalFacts()) throws -> PolicyEngine {
         try F.engine(F.document(rules: """
-            {"id": "who", "effect": "permit", "description": "the subjects under test", "actions": ["submit", "receive"],
-             "subjects": \(subjects)}
+            {"id": "who", "effect": "permit", "description": "the subjects under test",
+             "actions": ["submit", "receive"], "subjects": \(subjects)}
             """, groups: groups), facts: facts)
     }
 
     @Test("exact addresses and domain wildcards, without regard to case", arguments: [
         ("alice@alpha.test", true), ("ALICE@Alpha.Test", true), ("bob@alpha.test", true), ("bob@sub.alpha.test", false),
-        ("carol@beta.test", false), ("carol@x.beta.test", true), ("carol@xbeta.test", false), ("dave@gamma.test", false),
+        ("carol@beta.test", false), ("carol@x.beta.test", true), ("carol@xbeta.test", false),
+        ("dave@gamma.test", false),
     ])
     func addresses(_ address: String, _ expected: Bool) throws {
         let engine = try Self.engine(subjects: #"{"addresses": ["alice@alpha.test", "*@alpha.test", "*@*.beta.test"]}"#)
@@ -72,8 +74,8 @@ struct SubjectMatchingTests {
                                            "undeclared": GroupMembers(domains: [try DomainPattern("x.test")])])
         let engine = try Self.engine(subjects: #"{"groups": ["staff"]}"#, groups: Self.nested, facts: facts)
         #expect(engine.decide(try F.user("zed@alpha.test", .submit)).isPermit)
-        let unknown = engine.updateFacts(ExternalFacts(groups: ["officers": GroupMembers(addresses: [try AddressPattern("zed@alpha.test")]),
-                                                                "undeclared": GroupMembers()]))
+        let zed = GroupMembers(addresses: [try AddressPattern("zed@alpha.test")])
+        let unknown = engine.updateFacts(ExternalFacts(groups: ["officers": zed, "undeclared": GroupMembers()]))
         #expect(unknown == ["undeclared"])
         #expect(!engine.decide(try F.user("zed@alpha.test", .submit)).isPermit)
     }
@@ -82,7 +84,8 @@ struct SubjectMatchingTests {
     func agreementGroups() throws {
         let facts = ExternalFacts(agreements: [
             Agreement(id: "alpha-beta", domains: [try DomainPattern("beta.test")], actions: [.send, .receive],
-                      groups: ["auditors"], notBefore: F.instant("2026-01-01T00:00:00Z"), notAfter: F.instant("2026-06-01T00:00:00Z")),
+                      groups: ["auditors"], notBefore: F.instant("2026-01-01T00:00:00Z"),
+                      notAfter: F.instant("2026-06-01T00:00:00Z")),
         ])
         let engine = try Self.engine(subjects: #"{"groups": ["staff"]}"#, groups: Self.nested, facts: facts)
         #expect(engine.decide(try F.server("mx.beta.test", domain: "beta.test", .receive)).isPermit)
@@ -105,13 +108,16 @@ struct SubjectMatchingTests {
         }
     }
 
+    static func attributes(_ issuer: String, _ subject: String, _ policies: String...) -> CertificateAttributes {
+        CertificateAttributes(issuer: issuer, subject: subject, policies: policies.map { try! PolicyOID($0) })
+    }
+
     @Test("certificate issuer, subject and policy identifiers", arguments: [
-        (CertificateAttributes(issuer: "CN=Alpha CA,O=Alpha", subject: "CN=Alice", policies: [try! PolicyOID("1.3.6.1.4.1.55555.1.2")]), true),
-        (CertificateAttributes(issuer: "CN=Alpha CA,O=Alpha", subject: "CN=Alice",
-                               policies: [try! PolicyOID("2.5.29.32.0"), try! PolicyOID("1.3.6.1.4.1.55555.1.3")]), true),
-        (CertificateAttributes(issuer: "CN=Other CA", subject: "CN=Alice", policies: [try! PolicyOID("1.3.6.1.4.1.55555.1.2")]), false),
-        (CertificateAttributes(issuer: "CN=Alpha CA,O=Alpha", subject: "CN=Mallory", policies: [try! PolicyOID("1.3.6.1.4.1.55555.1.2")]), false),
-        (CertificateAttributes(issuer: "CN=Alpha CA,O=Alpha", subject: "CN=Alice", policies: [try! PolicyOID("1.3.6.1.4.1.55555.1.20")]), false),
+        (attributes("CN=Alpha CA,O=Alpha", "CN=Alice", "1.3.6.1.4.1.55555.1.2"), true),
+        (attributes("CN=Alpha CA,O=Alpha", "CN=Alice", "2.5.29.32.0", "1.3.6.1.4.1.55555.1.3"), true),
+        (attributes("CN=Other CA", "CN=Alice", "1.3.6.1.4.1.55555.1.2"), false),
+        (attributes("CN=Alpha CA,O=Alpha", "CN=Mallory", "1.3.6.1.4.1.55555.1.2"), false),
+        (attributes("CN=Alpha CA,O=Alpha", "CN=Alice", "1.3.6.1.4.1.55555.1.20"), false),
         (CertificateAttributes?.none, false),
     ])
     func certificate(_ attributes: CertificateAttributes?, _ expected: Bool) throws {

@@ -40,7 +40,9 @@ enum PolicyFixture {
                                         groups: groups),
             action: action,
             resource: try RequestResource(recipient: recipient, recipientGroups: recipientGroups, size: size,
-                                          attachments: try attachments.map { try RequestAttachment(size: $0.0, mediaType: $0.1) }),
+                                          attachments: try attachments.map {
+                                              try RequestAttachment(size: $0.0, mediaType: $0.1)
+                                          }),
             context: try RequestContext(time: time, clientIP: clientIP, tls: tls))
     }
 
