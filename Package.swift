@@ -4,8 +4,8 @@
 //
 // Targets are listed bottom-up, in the order the layers depend on each other:
 //   C bindings (COpenSSL, CSQLite, CPKCS11, CShims)
-//   → foundation (SEMLogging, SEMCrypto, SEMStorage, SEMTransport)
-//   → executables (sem, semd, semctl).
+//   → foundation (SEMLogging, SEMCrypto, SEMStorage, SEMTransport, SEMPolicy)
+//   → executables (sem, semd, semctl; sem-bench for benchmarks only).
 // OpenSSL and PKCS#11 are imported by SEMCrypto alone and SQLite by SEMStorage alone.
 import PackageDescription
 

@@ -56,12 +56,22 @@ enum StrictDecoding {
         }
     }
 
-    /// ", found a string" when Foundation's message says what it found.
+    /// ", found a string" when Foundation's message says what it found, in JSON's words.
     private static func found(in message: String) -> String {
         guard let start = message.range(of: "found "),
               let end = message.range(of: " instead", range: start.upperBound..<message.endIndex)
         else { return "" }
-        return ", found " + message[start.upperBound..<end.lowerBound]
+        var what = message[start.upperBound..<end.lowerBound]
+        for article in ["a ", "an "] where what.hasPrefix(article) { what = what.dropFirst(article.count) }
+        switch what {
+        case "dictionary", "object": return ", found an object"
+        case "array": return ", found an array"
+        case "string": return ", found a string"
+        case "number": return ", found a number"
+        case "bool", "boolean": return ", found true or false"
+        case "null", "null value": return ", found null"
+        default: return ", found " + what
+        }
     }
 }
 

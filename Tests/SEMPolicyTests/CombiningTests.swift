@@ -1,4 +1,5 @@
 import Foundation
+import SEMLogging
 @testable import SEMPolicy
 import Testing
 
@@ -129,5 +130,26 @@ struct CombiningTests {
                 + #""obligations":[{"algorithm":"AES-256-GCM","type":"minimum-algorithm"}],"#
                 + #""reason":"permitted by rule 'a'"}"#)
         #expect(try DecisionResponse.parse(Data(text.utf8)) == response)
+    }
+
+    @Test("the engine logs loading, facts it cannot place and, at debug level, each decision")
+    func logging() throws {
+        let handler = InMemoryLogHandler()
+        let logger = Logger(component: "pdp", level: .debug, handler: handler)
+        let document = try PolicyDocument.parse(Self.mixed)
+        let engine = try PolicyEngine(document: document, logger: logger)
+        _ = engine.decide(try F.user("mallory@alpha.test", .send, to: "bob@alpha.test"))
+        engine.updateFacts(ExternalFacts(groups: ["nobody-declared-this": GroupMembers()]))
+        #expect(handler.records.map(\.event) == ["policy.loaded", "policy.decision", "policy.facts",
+                                                 "policy.facts.unknown-groups"])
+        #expect(handler.records[0].field("rules") == "4")
+        #expect(handler.records[1].field("decision") == "deny")
+        #expect(handler.records[1].field("rules") == "mail,no-mallory,audit")
+        #expect(handler.records[3].level == .warning)
+
+        let quiet = InMemoryLogHandler()
+        let infoEngine = try PolicyEngine(document: document, logger: Logger(component: "pdp", handler: quiet))
+        _ = infoEngine.decide(try F.user("alice@alpha.test", .send))
+        #expect(quiet.records.map(\.event) == ["policy.loaded"])
     }
 }

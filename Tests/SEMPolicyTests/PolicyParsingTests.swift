@@ -188,6 +188,8 @@ struct PolicyParsingTests {
             _ = try PolicyDocument.parse(Self.doc(Self.rule(#""resources": {"maxMessageSize": "big"}"#)))
         }
         #expect(type?.reason == "expected a number, found a string")
+        let object = F.policyError { _ = try PolicyDocument.parse(#"{"version": 1, "rules": {}}"#) }
+        #expect(object?.reason == "expected an array, found an object")
     }
 
     @Test("size limits: bytes, rules, groups and nesting of groups")
