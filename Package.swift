@@ -4,8 +4,8 @@
 //
 // Targets are listed bottom-up, in the order the layers depend on each other:
 //   C bindings (COpenSSL, CSQLite, CPKCS11, CShims)
-//   → foundation (SEMLogging, SEMCrypto, SEMStorage, SEMTransport)
-//   → executables (sem, semd, semctl).
+//   → foundation (SEMLogging, SEMCrypto, SEMStorage, SEMTransport, SEMPolicy)
+//   → executables (sem, semd, semctl; sem-bench for benchmarks only).
 // OpenSSL and PKCS#11 are imported by SEMCrypto alone and SQLite by SEMStorage alone.
 import PackageDescription
 
@@ -59,6 +59,8 @@ let package = Package(
             dependencies: ["SEMCrypto", "SEMLogging"],
             swiftSettings: strict
         ),
+        // The Policy Decision Point engine: policy language, decisions, cache. Pure logic.
+        .target(name: "SEMPolicy", dependencies: ["SEMLogging"], swiftSettings: strict),
 
         // MARK: Layer 3: credentials servers
         .target(
@@ -79,6 +81,8 @@ let package = Package(
                          dependencies: ["SEMCommandLine", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMStorage",
                                         "SEMLogging"],
                          swiftSettings: strict),
+        // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
+        .executableTarget(name: "sem-bench", dependencies: ["SEMPolicy"], swiftSettings: strict),
 
         // MARK: Tests
         // Scratch directories and the runner for independent command-line peers.
@@ -91,6 +95,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging"], swiftSettings: strict),
         // The programs as people run them, driven from outside.
         .testTarget(name: "SEMEndToEndTests", dependencies: ["semctl", "semd", "SEMCrypto", "SEMTestSupport"],
                     swiftSettings: strict),
