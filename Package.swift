@@ -65,7 +65,7 @@ let package = Package(
         // MARK: Layer 3: credentials servers
         .target(
             name: "SEMCredentials",
-            dependencies: ["SEMCrypto", "SEMStorage", "SEMTransport", "SEMLogging"],
+            dependencies: ["SEMCrypto", "SEMStorage", "SEMTransport", "SEMPolicy", "SEMLogging"],
             swiftSettings: strict
         ),
 
@@ -75,11 +75,12 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
         .executableTarget(name: "semd",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMPolicy", "SEMTransport", "SEMCrypto",
+                                        "SEMLogging"],
                          swiftSettings: strict),
         .executableTarget(name: "semctl",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMStorage",
-                                        "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMPolicy", "SEMTransport", "SEMCrypto",
+                                        "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
         // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
         .executableTarget(name: "sem-bench", dependencies: ["SEMPolicy"], swiftSettings: strict),

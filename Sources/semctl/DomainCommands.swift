@@ -3,6 +3,7 @@ import Foundation
 import SEMCommandLine
 import SEMCredentials
 import SEMCrypto
+import SEMPolicy
 
 enum DomainCommands {
     static func run(_ arguments: [String]) throws -> Int32 {
@@ -38,7 +39,7 @@ enum DomainCommands {
         let keyStore = try keyConfiguration.open(relativeTo: directory.url)
         let pki = try directory.initialise(keyStore: keyStore, keyConfiguration: keyConfiguration, ports: ports,
                                            host: parsed.value("host") ?? "127.0.0.1",
-                                           policyJSON: Data(DefaultDomainPolicy.json(domain: domainName).utf8))
+                                           policyJSON: Data(try DefaultPolicy.jsonText(for: domainName).utf8))
         // The CA's records must know the domain's own service certificates, so that its
         // OCSP responder and its checks answer "good" rather than "unknown" for them.
         let ca = try openCertificateAuthority(directory)

@@ -24,6 +24,10 @@ usage: semctl <command> [options]
         validate a certificate path; --ocsp asks the OCSP responders named in the
         certificates (with their CRLs as the fallback); exit 0 when valid, 1 when
         invalid, 2 on usage errors
+  policy check POLICY REQUEST [--json]
+        explain the decision POLICY gives REQUEST (both JSON, see docs/POLICY.md): every
+        rule, whether it matched or the first clause that failed, and the decision;
+        a malformed policy or request is refused with its JSON path and the reason
 
 The domain directory is --domain-dir, or $SEM_DOMAIN_DIR.
 """
@@ -39,6 +43,7 @@ CommandRunner.run(program: "semctl", usage: usage) {
     case "domain": return try DomainCommands.run(rest)
     case "user": return try UserCommands.run(rest)
     case "cert": return try CertCommands.run(rest)
+    case "policy": return try PolicyCommands.run(rest)
     default: throw UsageError("Unknown command '\(command)'.")
     }
 }

@@ -8,6 +8,8 @@ usage: semd <role> --config FILE [--log-level LEVEL]
 Runs one CryptoNET SEM server role until SIGTERM or SIGINT, then shuts down gracefully:
   ca     the domain's certificate authority: EST enrolment and the directory over HTTPS,
          CRL and OCSP over HTTP (FILE is the domain's ca.json)
+  pdp    the domain's policy decision point: decisions over HTTPS for the domain's
+         servers, which authenticate with their certificates (FILE is pdp.json)
 
 The keys are unlocked with $SEM_KEY_PASSPHRASE (key files) or $SEM_TOKEN_PIN (token),
 or the secret file the configuration names. When a role is ready it prints one line
@@ -26,6 +28,7 @@ CommandRunner.run(program: "semd", usage: usage) {
     let options = try DaemonOptions(parsed)
     switch role {
     case "ca": return try CARole.run(options)
+    case "pdp": return try PDPRole.run(options)
     default: throw UsageError("Unknown role '\(role)'.")
     }
 }

@@ -57,10 +57,14 @@ public struct DomainPKI: Sendable {
         func service(_ profile: CertificateProfile, label: String, name: String, emails: [String] = [],
                      dnsNames: [String] = []) throws -> CertifiedKey {
             let key = try makeKey(label)
+            // The responder itself carries id-pkix-ocsp-nocheck and no revocation pointers.
+            let revocable = profile != .ocspResponder
             let certificate = try issuing.issue(profile, CertificateParameters(
                 subject: DistinguishedName([organisation, ("CN", name)]), publicKey: key.publicKey,
                 notBefore: notBefore, notAfter: time.addingTimeInterval(serviceLifetime),
-                emailAddresses: emails, dnsNames: dnsNames))
+                emailAddresses: emails, dnsNames: dnsNames,
+                crlDistributionPoint: revocable ? revocationBaseURL.map { "\($0)/crl/issuing.crl" } : nil,
+                ocspResponderURL: revocable ? revocationBaseURL.map { "\($0)/ocsp" } : nil))
             return try CertifiedKey(certificate: certificate, key: key)
         }
 
