@@ -83,7 +83,9 @@ let package = Package(
                                         "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
         // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
-        .executableTarget(name: "sem-bench", dependencies: ["SEMPolicy"], swiftSettings: strict),
+        .executableTarget(name: "sem-bench",
+                         dependencies: ["SEMPolicy", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMLogging"],
+                         swiftSettings: strict),
 
         // MARK: Tests
         // Scratch directories and the runner for independent command-line peers.

@@ -2,7 +2,8 @@
 // for a realistic policy (about 50 rules, nested groups, a rate-limited rule, time
 // windows) with and without the decision cache, against baselines measured in the same
 // run: decoding the request JSON alone, and an engine whose only rule permits everything.
-// It prints a Markdown section for BENCHMARKS.md.
+// `sem-bench pdp-https` measures the same over the PDP's HTTPS interface
+// (PDPHTTPSBenchmark.swift). Each prints a Markdown section for BENCHMARKS.md.
 import Foundation
 import SEMPolicy
 
@@ -10,12 +11,14 @@ import SEMPolicy
 struct SEMBench {
     static func main() throws {
         let arguments = CommandLine.arguments.dropFirst()
-        guard arguments.first == "pdp" else {
-            print("usage: sem-bench pdp [seconds-per-measurement]")
+        let seconds = arguments.dropFirst().first.flatMap(Double.init) ?? 1.0
+        switch arguments.first {
+        case "pdp": try PDPBenchmark(secondsPerMeasurement: seconds).run()
+        case "pdp-https": try PDPHTTPSBenchmark(secondsPerMeasurement: seconds).run()
+        default:
+            print("usage: sem-bench pdp|pdp-https [seconds-per-measurement]")
             exit(2)
         }
-        let seconds = arguments.dropFirst().first.flatMap(Double.init) ?? 1.0
-        try PDPBenchmark(secondsPerMeasurement: seconds).run()
     }
 }
 
