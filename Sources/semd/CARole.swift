@@ -29,8 +29,10 @@ enum CARole {
                 host: configuration.https.host, port: configuration.https.port, tls: tls, name: "ca-https")),
             router: service.secureRoutes(), logger: logger)
         let plain = try HTTPServer(
-            configuration: HTTPServerConfiguration(listener: ListenerConfiguration(
-                host: configuration.http.host, port: configuration.http.port, name: "ca-http")),
+            configuration: HTTPServerConfiguration(
+                listener: ListenerConfiguration(host: configuration.http.host, port: configuration.http.port,
+                                                name: "ca-http"),
+                targetLimits: HTTPTargetLimits(allowsEncodedSlash: true)),
             router: service.revocationRoutes(), logger: logger)
         secure.start()
         plain.start()

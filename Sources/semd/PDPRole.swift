@@ -20,8 +20,12 @@ enum PDPRole {
         do { policy = try Data(contentsOf: directory.path(configuration.policy)) } catch {
             throw CredentialsError(.configurationInvalid, "Cannot read the policy \(configuration.policy): \(error)")
         }
-        let engine = try PolicyEngine(json: policy, options: PolicyEngineOptions(cacheTimeToLive: cacheTimeToLive),
-                                      logger: logger)
+        var facts = ExternalFacts()
+        if let factsFile = configuration.facts, FileManager.default.fileExists(atPath: directory.path(factsFile).path) {
+            facts = try ExternalFacts.parse(try Data(contentsOf: directory.path(factsFile)))
+        }
+        let engine = try PolicyEngine(json: policy, facts: facts,
+                                      options: PolicyEngineOptions(cacheTimeToLive: cacheTimeToLive), logger: logger)
 
         // Callers are the domain's servers: their certificates must chain to the domain
         // root and be unrevoked according to the CA's OCSP responder (CRL as fallback).

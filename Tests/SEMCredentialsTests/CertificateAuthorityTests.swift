@@ -204,3 +204,16 @@ struct CertificateAuthorityTests {
         #expect(second == first + 1)
     }
 }
+
+@Suite("Request rate limiter")
+struct RequestRateLimiterTests {
+    @Test("a caller gets its limit per window, and a new window starts afresh")
+    func fixedWindow() {
+        let limiter = RequestRateLimiter(limit: 3, window: 60)
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        #expect((0..<3).allSatisfy { _ in limiter.allow("caller", at: start) })
+        #expect(!limiter.allow("caller", at: start + 10))
+        #expect(limiter.allow("someone else", at: start + 10))
+        #expect(limiter.allow("caller", at: start + 61))
+    }
+}

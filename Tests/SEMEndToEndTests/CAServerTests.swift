@@ -115,6 +115,19 @@ struct CAServerTests {
         #expect(valid.status == 0, "\(valid.all)")
         #expect(valid.output.contains("not revoked (ocsp)"))
         #expect(valid.output.contains("not revoked (crl)"))
+        // RFC 6960 A.1 GET: the base64 request, percent-encoded, as the last path segment.
+        let made = try ca.scratch.openssl(["ocsp", "-issuer", ca.pki("issuing-ca.pem"), "-cert", "alice.pem",
+                                           "-reqout", "request.der", "-no_nonce"])
+        #expect(made.status == 0, "\(made.errors)")
+        let encoded = try ca.scratch.read("request.der").base64EncodedString()
+            .replacingOccurrences(of: "/", with: "%2F").replacingOccurrences(of: "+", with: "%2B")
+            .replacingOccurrences(of: "=", with: "%3D")
+        let fetched = try ca.scratch.run("curl", ["--silent", "--fail", "-o", "get-response.der",
+                                                  "http://127.0.0.1:\(ca.httpPort)/ocsp/\(encoded)"])
+        #expect(fetched.status == 0)
+        let viaGET = try ca.scratch.openssl(["ocsp", "-respin", "get-response.der", "-issuer", ca.pki("issuing-ca.pem"),
+                                             "-cert", "alice.pem", "-CAfile", ca.pki("chain.pem")])
+        #expect(viaGET.output.contains("alice.pem: good"), "\(viaGET.all)")
         let good = try ocsp()
         #expect(good.all.contains("Response verify OK"), "\(good.all)")
         #expect(good.output.contains("alice.pem: good"))

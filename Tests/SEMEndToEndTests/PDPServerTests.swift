@@ -29,6 +29,8 @@ struct PDPServerTests {
         let ca = try BackgroundProcess(Programs.url("semd"), ["ca", "--config", scratch.path("alpha.test/ca.json")],
                                        environment: environment, readyText: "semd ca ready")
         defer { ca.stop() }
+        // Facts from a file: beta.test is a partner domain.
+        try scratch.write("alpha.test/facts.json", #"{"groups": {"partners": {"domains": ["beta.test"]}}}"#)
         let pdp = try BackgroundProcess(Programs.url("semd"), ["pdp", "--config", scratch.path("alpha.test/pdp.json")],
                                         environment: environment, readyText: "semd pdp ready")
         defer { pdp.stop() }
@@ -57,6 +59,14 @@ struct PDPServerTests {
         #expect(permitted.status == 200, "\(permitted.body) \(pdp.standardError)")
         #expect(permitted.body.contains("\"decision\":\"permit\""))
         #expect(permitted.body.contains("local-mail"))
+        let partner = try ask("/v1/decisions", Self.sendLocal.replacingOccurrences(of: "bob@alpha.test",
+                                                                                    with: "bob@beta.test"))
+        #expect(partner.body.contains("\"decision\":\"permit\""), "\(partner.body)")
+        #expect(partner.body.contains("partner-mail"))
+        #expect(partner.body.contains("minimum-algorithm"))
+        let stranger = try ask("/v1/decisions", Self.sendLocal.replacingOccurrences(of: "bob@alpha.test",
+                                                                                     with: "bob@gamma.test"))
+        #expect(stranger.body.contains("\"decision\":\"deny\""))
         let denied = try ask("/v1/decisions", Self.sendProgram)
         #expect(denied.body.contains("\"decision\":\"deny\""))
         #expect(denied.body.contains("no-executables"))

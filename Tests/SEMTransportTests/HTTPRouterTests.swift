@@ -105,6 +105,15 @@ struct HTTPRouterTests {
         }
     }
 
+    @Test("an encoded slash is kept inside its segment only where the limits allow it")
+    func encodedSlashOptIn() throws {
+        let limits = HTTPTargetLimits(allowsEncodedSlash: true)
+        #expect(try HTTPTarget("/ocsp/MEow%2FMEgw", limits: limits).segments == ["ocsp", "MEow/MEgw"])
+        #expect(throws: HTTPError.self) { try HTTPTarget("/ocsp/MEow%2FMEgw") }
+        #expect(throws: HTTPError.self) { try HTTPTarget("/a%5Cb", limits: limits) }
+        #expect(throws: HTTPError.self) { try HTTPTarget("/a/%2E%2E/b", limits: limits) }
+    }
+
     @Test("percent-decoding handles UTF-8 and the plus sign only where asked")
     func percentDecoding() throws {
         #expect(try PercentEncoding.decode("caf%C3%A9+x", plusAsSpace: true) == "caf\u{E9} x")

@@ -16,9 +16,8 @@
 // EST bodies are base64 DER (RFC 7030 §4.2.1, RFC 8951). The one-time code is the
 // password of HTTP Basic authentication with the address as user name (§3.2.3).
 //
-// Known limitation: an OCSP GET whose base64 contains "/" is refused, because the HTTP
-// target parser does not accept an encoded slash inside a path segment; clients that use
-// POST (openssl ocsp does) are unaffected.
+// The plain HTTP server must accept "%2F" in a path segment (HTTPTargetLimits
+// .allowsEncodedSlash), since the base64 of an OCSP GET request may contain "/".
 import Foundation
 import SEMCrypto
 public import SEMTransport

@@ -75,7 +75,8 @@ public struct DomainDirectory: Sendable {
             database: "ca.sqlite", keys: keyConfiguration, crlURL: "\(caHTTP)/crl/issuing.crl", ocspURL: "\(caHTTP)/ocsp",
             certificateLifetimeDays: 365, directoryRequestsPerMinute: 120), to: configurationURL(role: "ca"))
         try writeJSON(PDPConfiguration(domain: domain, https: Endpoint(host: host, port: ports.pdpHTTPS),
-                                       policy: "policy.json", keys: keyConfiguration), to: configurationURL(role: "pdp"))
+                                       policy: "policy.json", facts: "facts.json", keys: keyConfiguration),
+                      to: configurationURL(role: "pdp"))
         try writeJSON(MailConfiguration(
             domain: domain, https: Endpoint(host: host, port: ports.mailHTTPS), smtp: Endpoint(host: host, port: ports.smtp),
             database: "mail.sqlite", blobs: "blobs", keys: keyConfiguration,

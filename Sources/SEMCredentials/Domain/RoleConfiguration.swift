@@ -66,6 +66,8 @@ public struct PDPConfiguration: Codable, Sendable, Equatable {
     public var domain: String
     public var https: Endpoint
     public var policy: String
+    /// Group members and agreements from outside the policy (docs/POLICY.md §8), if any.
+    public var facts: String?
     public var keys: KeyStoreConfiguration
 }
 

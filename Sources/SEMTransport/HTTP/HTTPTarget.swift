@@ -14,10 +14,15 @@
 public struct HTTPTargetLimits: Sendable, Equatable {
     public var maxSegments: Int
     public var maxQueryItems: Int
+    /// Accept "%2F" inside a segment. Off by default; a server whose routes never map
+    /// paths onto files may allow it for opaque values, such as the base64 OCSP request
+    /// of RFC 6960 Appendix A.1.
+    public var allowsEncodedSlash: Bool
 
-    public init(maxSegments: Int = 32, maxQueryItems: Int = 64) {
+    public init(maxSegments: Int = 32, maxQueryItems: Int = 64, allowsEncodedSlash: Bool = false) {
         self.maxSegments = maxSegments
         self.maxQueryItems = maxQueryItems
+        self.allowsEncodedSlash = allowsEncodedSlash
     }
 }
 
@@ -66,7 +71,7 @@ public struct HTTPTarget: Sendable, Equatable {
                 guard segment != "." && segment != ".." else {
                     throw HTTPError(.badRequest, "The path contains a dot segment")
                 }
-                guard !segment.contains("/") && !segment.contains("\\") else {
+                guard (limits.allowsEncodedSlash || !segment.contains("/")) && !segment.contains("\\") else {
                     throw HTTPError(.badRequest, "A path segment contains an encoded slash")
                 }
                 decoded.append(segment)
