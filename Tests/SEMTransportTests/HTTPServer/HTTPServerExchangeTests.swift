@@ -42,6 +42,8 @@ extension NetworkTests {
             #expect(texts == (1...5).map { "item \($0)" })
             #expect(opened == 1)
             #expect(server.listener.statistics.accepted == 1)
+            // The server writes its log line after the response, so the last one may lag.
+            #expect(eventually { memory.records.filter { $0.event == "http.request" }.count == 5 })
             let lines = memory.records.filter { $0.event == "http.request" }
             #expect(lines.count == 5)
             #expect(lines.first?.field("method") == "GET")

@@ -63,12 +63,25 @@ func eventually(timeout: Duration = .seconds(2), _ condition: () -> Bool) -> Boo
     return condition()
 }
 
-/// Sockets this process holds open, from /proc/self/fd.
+/// TCP sockets this process holds open: descriptors in /proc/self/fd whose socket inode
+/// appears in /proc/net/tcp or tcp6. Unix-domain sockets are left out on purpose: other
+/// suites running at the same time use socket pairs (and Foundation's Process keeps one
+/// per running child), which would make the count move for reasons unrelated to the
+/// code under test.
 func openSocketCount() -> Int {
+    var tcpInodes = Set<String>()
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count > 9 { tcpInodes.insert(String(fields[9])) }
+        }
+    }
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
     return entries.filter { entry in
-        let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")
-        return target?.hasPrefix("socket:") ?? false
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)"),
+              target.hasPrefix("socket:[") else { return false }
+        return tcpInodes.contains(String(target.dropFirst("socket:[".count).dropLast()))
     }.count
 }
 

@@ -3,6 +3,7 @@ import SEMCrypto
 import SEMLogging
 import SEMTestSupport
 @testable import SEMTransport
+import Synchronization
 import Testing
 
 extension NetworkTests {
@@ -101,7 +102,7 @@ extension NetworkTests {
         // MARK: Shutdown
 
         @Test("shutdown refuses new connections and ends a session in DATA with 421 4.3.2 at the deadline")
-        func gracefulShutdown() async throws {
+        func gracefulShutdown() throws {
             let socketsBefore = openSocketCount()
             let server = try startSMTPServer(tls: nil)
             let client = try RawSMTPClient(port: server.port)
@@ -115,7 +116,11 @@ extension NetworkTests {
 
             let start = ContinuousClock.now
             let smtp = server.server
-            async let report = onThread { smtp.shutdown(deadline: start + .milliseconds(600), grace: .seconds(1)) }
+            // A plain thread, not a child task: when other suites block the cooperative
+            // pool, a task could start too late for the timing this test checks.
+            let report = Mutex<ShutdownReport?>(nil)
+            Thread { report.withLock { $0 = smtp.shutdown(deadline: start + .milliseconds(600), grace: .seconds(1)) } }
+                .start()
             let refused = eventually {
                 guard let probe = try? TCPClient.connect(host: "127.0.0.1", port: smtp.port,
                                                          timeout: .milliseconds(200)) else { return true }
@@ -127,7 +132,8 @@ extension NetworkTests {
             #expect(reply?.code == 421)
             #expect(reply?.lines.first?.hasPrefix("4.3.2") == true)
             #expect(secondsSince(start) >= 0.5)
-            #expect(try await report.forcedConnections == 0)
+            #expect(eventually(timeout: .seconds(5)) { report.withLock { $0 != nil } })
+            #expect(report.withLock { $0?.forcedConnections } == 0)
             #expect(server.recorder.aborts == [.connectionClosed])
             #expect(server.recorder.messages.isEmpty)
             // Probes that connected before the listener closed show up as "peer-closed".
