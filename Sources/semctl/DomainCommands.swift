@@ -46,6 +46,7 @@ enum DomainCommands {
         for (role, server) in pki.servers { try ca.recordServerCertificate(server.certificate, role: role) }
         try ca.recordServerCertificate(pki.identity.ocspResponder.certificate, role: "ocsp")
         try ca.recordServerCertificate(pki.identity.keyArchive.certificate, role: "key-archive")
+        try ca.recordCertificate(pki.administrator.certificate, address: "admin@\(domainName)", kind: .signing)
         print("created \(domainName) in \(directory.url.path)")
         print("root CA fingerprint (SHA-256): \(pki.identity.root.fingerprint)")
         return 0

@@ -13,7 +13,7 @@ struct DomainDirectoryTests {
         let keys = try EncryptedKeyFileStore(directory: domain.path("keys"), passphrase: Secret("demo passphrase"),
                                              iterations: 20_000)
         let pki = try domain.initialise(keyStore: keys, keyConfiguration: .file(), policyJSON: Data("{}".utf8))
-        #expect(try keys.labels().count == 7)
+        #expect(try keys.labels().count == 8)
         for label in try keys.labels() {
             let mode = try FileManager.default.attributesOfItem(atPath: try keys.fileURL(label: label).path)[.posixPermissions]
             #expect((mode as? NSNumber)?.intValue == 0o600)

@@ -29,7 +29,8 @@ struct TokenDomainTests {
                                                       "alpha-ca", "--login", "--pin", pin, "--list-objects",
                                                       "--type", "privkey"], environment: environment)
         #expect(objects.status == 0)
-        for label in ["root-ca", "issuing-ca", "ocsp-responder", "key-archive", "tls-mail", "tls-ca", "tls-pdp"] {
+        for label in ["root-ca", "issuing-ca", "ocsp-responder", "key-archive", "domain-admin", "tls-mail", "tls-ca",
+                      "tls-pdp"] {
             #expect(objects.output.contains("label:      \(label)"), "\(label) missing from \(objects.output)")
         }
         #expect(objects.output.contains("never extractable"))

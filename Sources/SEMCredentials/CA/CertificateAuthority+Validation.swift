@@ -35,9 +35,16 @@ extension CertificateAuthority {
     /// Records a server certificate (for example the domain's mail server) so that the
     /// CA's own checks and its OCSP responder know it.
     public func recordServerCertificate(_ certificate: Certificate, role: String, at time: Date = Date()) throws {
+        try recordCertificate(certificate, address: "\(role).\(identity.domain)", kind: .server, at: time)
+    }
+
+    /// Records a certificate issued outside enrolment (domain creation); a certificate
+    /// already known is left as it is.
+    public func recordCertificate(_ certificate: Certificate, address: String, kind: CertificateKind,
+                                  at time: Date = Date()) throws {
         guard try store.certificate(serialHex: certificate.serialNumberHex) == nil else { return }
-        try store.record(IssuedCertificate(serialHex: certificate.serialNumberHex, address: "\(role).\(identity.domain)",
-                                           kind: .server, der: certificate.derEncoded, notAfter: certificate.notAfter,
+        try store.record(IssuedCertificate(serialHex: certificate.serialNumberHex, address: address, kind: kind,
+                                           der: certificate.derEncoded, notAfter: certificate.notAfter,
                                            revokedAt: nil, revocationReason: nil), at: time)
     }
 }

@@ -10,6 +10,9 @@ public struct DomainPKI: Sendable {
     /// TLS server certificates (with the issuing CA's signature) for each server role,
     /// keyed by role name: "mail", "ca", "pdp".
     public let servers: [String: CertifiedKey]
+    /// The domain administrator's signing certificate and key: signs the domain's
+    /// registration at the federation registry and its agreements with other domains.
+    public let administrator: CertifiedKey
     /// The root's CRL, which covers the issuing CA. The root signs it once at creation
     /// with a long lifetime, so the root key can stay offline afterwards; it must be
     /// reissued before `nextUpdate` or when the issuing CA is revoked.
@@ -27,6 +30,7 @@ public struct DomainPKI: Sendable {
         public static let issuing = "issuing-ca"
         public static let ocspResponder = "ocsp-responder"
         public static let keyArchive = "key-archive"
+        public static let administrator = "domain-admin"
         public static func server(_ role: String) -> String { "tls-\(role)" }
     }
 
@@ -69,7 +73,10 @@ public struct DomainPKI: Sendable {
         }
 
         let responder = try service(.ocspResponder, label: KeyLabel.ocspResponder, name: "\(domain) OCSP Responder")
-        let archive = try service(.userEncryption, label: KeyLabel.keyArchive, name: "\(domain) Key Archive", emails: ["key-archive@\(domain)"])
+        let archive = try service(.userEncryption, label: KeyLabel.keyArchive, name: "\(domain) Key Archive",
+                                  emails: ["key-archive@\(domain)"])
+        let administrator = try service(.userSigning, label: KeyLabel.administrator, name: "\(domain) Administrator",
+                                        emails: ["admin@\(domain)"])
         var servers: [String: CertifiedKey] = [:]
         for role in serverRoles {
             let host = hostName(role: role, domain: domain)
@@ -80,6 +87,6 @@ public struct DomainPKI: Sendable {
             nextUpdate: time.addingTimeInterval(rootCRLLifetime), crlNumber: 1, revoked: [])
         let identity = CAIdentity(domain: domain, root: root.certificate, issuer: issuing, ocspResponder: responder,
                                   keyArchive: archive, rootCRL: rootCRL)
-        return DomainPKI(identity: identity, servers: servers, rootCRL: rootCRL)
+        return DomainPKI(identity: identity, servers: servers, administrator: administrator, rootCRL: rootCRL)
     }
 }

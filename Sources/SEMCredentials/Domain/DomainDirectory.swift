@@ -1,8 +1,8 @@
 // A domain on disk, as `semctl domain init` creates it:
 //
 //   <parent>/<domain>/
-//     pki/      root.pem, issuing.pem, chain.pem, ocsp-responder.pem, key-archive.pem,
-//               tls-mail.pem, tls-ca.pem, tls-pdp.pem
+//     pki/      root-ca.pem, issuing-ca.pem, chain.pem, ocsp-responder.pem, key-archive.pem,
+//               domain-admin.pem, tls-mail.pem, tls-ca.pem, tls-pdp.pem, root.crl
 //     keys/     the private keys as encrypted PKCS#8 files (mode 0600), unless on a token
 //     ca.json, pdp.json, mail.json, policy.json
 //
@@ -66,6 +66,7 @@ public struct DomainDirectory: Sendable {
         try write(identity.chain.map(\.pemEncoded).joined(), to: certificateURL("chain"))
         try write(identity.ocspResponder.certificate.pemEncoded, to: certificateURL(DomainPKI.KeyLabel.ocspResponder))
         try write(identity.keyArchive.certificate.pemEncoded, to: certificateURL(DomainPKI.KeyLabel.keyArchive))
+        try write(pki.administrator.certificate.pemEncoded, to: certificateURL(DomainPKI.KeyLabel.administrator))
         for (role, server) in pki.servers {
             try write(server.certificate.pemEncoded, to: certificateURL(DomainPKI.KeyLabel.server(role)))
         }
