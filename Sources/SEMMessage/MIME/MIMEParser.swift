@@ -142,7 +142,14 @@ public struct MIMEParser: Sendable {
             }
             let line = bytes[position..<end]
             position = end + 2
-            if line.isEmpty { return (fields, position) }
+            if line.isEmpty {
+                // The value starts after the whitespace that follows the colon, which
+                // may have been folded onto the next line.
+                let trimmed = fields.map { field in
+                    MIMEHeaderField(field.name, String(field.value.drop { $0 == " " || $0 == "\t" }))
+                }
+                return (trimmed, position)
+            }
             if line.first == 0x20 || line.first == 0x09 {
                 // Folded continuation (RFC 5322 §2.2.3): unfolding removes only the CRLF.
                 guard !fields.isEmpty else {
@@ -161,8 +168,7 @@ public struct MIMEParser: Sendable {
             guard fields.count < limits.maximumHeaderFields else {
                 throw MessageError(.limitExceeded, "An entity has more than \(limits.maximumHeaderFields) header fields.")
             }
-            var value = bytes[(colon + 1)..<end]
-            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+            let value = bytes[(colon + 1)..<end]
             fields.append(MIMEHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
     }
