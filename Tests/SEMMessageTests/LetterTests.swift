@@ -103,7 +103,7 @@ struct LetterTests {
             let composedForCarolOnly = try LetterComposer.compose(try letter(pki),
                 signer: pki.alice.signer(chain: []), recipients: [pki.carol.encryptionCertificate],
                 senderCertificate: pki.alice.encryptionCertificate)
-            try LetterReader.read(composedForCarolOnly.message, key: pki.bob.encryptionKey,
+            _ = try LetterReader.read(composedForCarolOnly.message, key: pki.bob.encryptionKey,
                                   certificate: pki.bob.encryptionCertificate)
         }
     }

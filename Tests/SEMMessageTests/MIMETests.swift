@@ -40,6 +40,21 @@ struct MIMETests {
         #expect(lines.contains { $0.count == 76 })
     }
 
+    @Test("quoted-printable text round-trips: '=', tabs, trailing spaces, non-ASCII, long lines", arguments: [
+        "a=b\r\n\tTab at end\t\r\nspace at end \r\n",
+        String(repeating: "=", count: 200),
+        String(repeating: "x", count: 75) + "\r\n" + String(repeating: "y", count: 76) + "\r\n" + String(repeating: "z", count: 77),
+        "Grüße, 日本語, emoji 🎉 " + String(repeating: "ä", count: 100),
+        "", "\r\n", "ends without line break",
+    ])
+    func quotedPrintable(text: String) throws {
+        let entity = MIMEEntity.text(text)
+        let bytes = try entity.serialized()
+        #expect(bytes.allSatisfy { $0 < 0x80 })
+        #expect(String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n").allSatisfy { $0.count <= 76 })
+        #expect(try MIMEParser().parse(bytes).content == Data(text.utf8))
+    }
+
     @Test("a UTF-8 subject round-trips through encoded-words")
     func encodedWords() {
         for subject in ["Plain subject", "Grüße – 日本語のテキスト 🎉", String(repeating: "€", count: 100), "=?not?encoded?="] {

@@ -121,10 +121,9 @@ public enum LetterReader {
         var body = ""
         var attachments: [InlineAttachment] = []
         var references: [AttachmentReference] = []
-        let leaves = inner.contentType.type == "multipart" ? inner.parts : [inner]
-        for part in leaves {
+        for part in leaves(of: inner) {
             let type = part.contentType
-            guard let content = part.content else { continue }  // nested multiparts are not shown (shortcoming)
+            guard let content = part.content else { continue }
             let disposition = part.header("Content-Disposition").flatMap(MIMEContentDisposition.init(parsing:))
             if type.mediaType == AttachmentReference.mediaType {
                 references.append(try AttachmentReference.decode(content))
@@ -139,6 +138,14 @@ public enum LetterReader {
                       cc: try inner.header("Cc").map(HeaderValues.parseAddressList) ?? [],
                       subject: EncodedWord.decode(inner.header("Subject") ?? ""), date: date,
                       messageID: messageID, body: body, attachments: attachments, references: references)
+    }
+
+    /// The leaf entities in document order. Nested multiparts (alternative, related)
+    /// are flattened; the reader takes the first text/plain leaf as the body and offers
+    /// every other leaf as an attachment (a known simplification: no HTML rendering choice).
+    private static func leaves(of entity: MIMEEntity) -> [MIMEEntity] {
+        guard entity.contentType.type == "multipart" else { return [entity] }
+        return entity.parts.flatMap(leaves(of:))
     }
 
     static func check(outerFrom: String?, inner: MailAddress, signer: Certificate) -> SenderCheck {
