@@ -62,7 +62,7 @@ public struct InlineAttachment: Sendable, Hashable {
 }
 
 /// A letter as a person writes and reads it.
-public struct Letter: Sendable {
+public struct Letter: Sendable, Hashable {
     public var from: MailAddress
     public var to: [MailAddress]
     public var cc: [MailAddress]
