@@ -59,6 +59,8 @@ let package = Package(
             dependencies: ["SEMCrypto", "SEMLogging"],
             swiftSettings: strict
         ),
+        // MIME and S/MIME letters, receipts, chunk-encrypted attachment references. Pure logic.
+        .target(name: "SEMMessage", dependencies: ["SEMCrypto", "SEMLogging"], swiftSettings: strict),
         // The Policy Decision Point engine: policy language, decisions, cache. Pure logic.
         .target(name: "SEMPolicy", dependencies: ["SEMLogging"], swiftSettings: strict),
 
@@ -97,6 +99,8 @@ let package = Package(
                     dependencies: ["SEMCredentials", "SEMCrypto", "SEMStorage", "SEMTransport", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SEMTransportTests", dependencies: ["SEMTransport", "SEMCrypto", "SEMLogging", "SEMTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "SEMMessageTests", dependencies: ["SEMMessage", "SEMCrypto", "SEMTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging"], swiftSettings: strict),
         // The programs as people run them, driven from outside.
