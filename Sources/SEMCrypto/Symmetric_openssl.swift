@@ -15,93 +15,17 @@ public enum AESGCM {
     public static func generateKey() -> Data { SecureRandom.bytes(keyLength) }
 
     public static func seal(_ plaintext: some DataProtocol, key: Data, associatedData: Data = Data()) throws -> Data {
-        try checkKey(key)
         let nonce = SecureRandom.bytes(nonceLength)
-        let input = Array(plaintext)
-        let context = try makeContext()
-        defer { EVP_CIPHER_CTX_free(context) }
-        OpenSSL.clearErrors()
-        try key.withUnsafeBytes { k in
-            try nonce.withUnsafeBytes { n in
-                try OpenSSL.check(EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil,
-                                                     k.bindMemory(to: UInt8.self).baseAddress,
-                                                     n.bindMemory(to: UInt8.self).baseAddress),
-                                  .internalFailure, "AES-GCM could not start.")
-            }
-        }
-        try feedAAD(context, associatedData, encrypt: true)
-        var output = [UInt8](repeating: 0, count: input.count + 16)
-        var length: Int32 = 0
-        try OpenSSL.check(EVP_EncryptUpdate(context, &output, &length, input, Int32(input.count)),
-                          .internalFailure, "AES-GCM could not encrypt.")
-        var total = Int(length)
-        try output.withUnsafeMutableBufferPointer { buffer in
-            try OpenSSL.check(EVP_EncryptFinal_ex(context, buffer.baseAddress! + total, &length),
-                              .internalFailure, "AES-GCM could not finish.")
-        }
-        total += Int(length)
-        var tag = [UInt8](repeating: 0, count: tagLength)
-        try OpenSSL.check(EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, Int32(tagLength), &tag),
-                          .internalFailure, "AES-GCM produced no tag.")
-        return nonce + Data(output.prefix(total)) + Data(tag)
+        return nonce + (try seal(plaintext, key: key, nonce: nonce, associatedData: associatedData))
     }
 
     public static func open(_ sealed: some DataProtocol, key: Data, associatedData: Data = Data()) throws -> Data {
-        try checkKey(key)
-        let box = Array(sealed)
+        let box = Data(sealed)
         guard box.count >= nonceLength + tagLength else {
             throw CryptoError(.malformedInput, "The sealed data is shorter than a nonce and a tag.")
         }
-        let nonce = Array(box[0..<nonceLength])
-        let body = Array(box[nonceLength..<(box.count - tagLength)])
-        var tag = Array(box[(box.count - tagLength)...])
-        let context = try makeContext()
-        defer { EVP_CIPHER_CTX_free(context) }
-        OpenSSL.clearErrors()
-        try key.withUnsafeBytes { k in
-            try OpenSSL.check(EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil,
-                                                 k.bindMemory(to: UInt8.self).baseAddress, nonce),
-                              .internalFailure, "AES-GCM could not start.")
-        }
-        try feedAAD(context, associatedData, encrypt: false)
-        var output = [UInt8](repeating: 0, count: body.count + 16)
-        var length: Int32 = 0
-        try OpenSSL.check(EVP_DecryptUpdate(context, &output, &length, body, Int32(body.count)),
-                          .internalFailure, "AES-GCM could not decrypt.")
-        let total = Int(length)
-        try OpenSSL.check(EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG, Int32(tagLength), &tag),
-                          .internalFailure, "AES-GCM rejected the tag length.")
-        let finished = output.withUnsafeMutableBufferPointer { buffer in
-            EVP_DecryptFinal_ex(context, buffer.baseAddress! + total, &length)
-        }
-        guard finished == 1 else {
-            // Never hand out plaintext whose tag failed (NIST SP 800-38D §7.2).
-            output.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
-            OpenSSL.clearErrors()
-            throw CryptoError(.authenticationFailed,
-                              "The data was altered or the key is wrong: AES-GCM authentication failed.")
-        }
-        return Data(output.prefix(total))
-    }
-
-    private static func checkKey(_ key: Data) throws {
-        guard key.count == keyLength else {
-            throw CryptoError(.invalidArgument, "An AES-256 key must be 32 bytes, not \(key.count).")
-        }
-    }
-
-    private static func makeContext() throws -> OpaquePointer {
-        try OpenSSL.unwrap(EVP_CIPHER_CTX_new(), .internalFailure, "Could not allocate a cipher context.")
-    }
-
-    private static func feedAAD(_ context: OpaquePointer, _ aad: Data, encrypt: Bool) throws {
-        guard !aad.isEmpty else { return }
-        let bytes = Array(aad)
-        var length: Int32 = 0
-        let result = encrypt
-            ? EVP_EncryptUpdate(context, nil, &length, bytes, Int32(bytes.count))
-            : EVP_DecryptUpdate(context, nil, &length, bytes, Int32(bytes.count))
-        try OpenSSL.check(result, .internalFailure, "AES-GCM rejected the associated data.")
+        return try open(box.dropFirst(nonceLength), key: key, nonce: Data(box.prefix(nonceLength)),
+                        associatedData: associatedData)
     }
 }
 

@@ -1,7 +1,8 @@
-// AES-256-GCM with a nonce the caller supplies, for formats that derive a distinct nonce
-// per record from a random base and a counter (the chunked attachment format). The
-// caller owns nonce uniqueness: one (key, nonce) pair must never seal two records
-// (NIST SP 800-38D §8). The random-nonce `AESGCM.seal` is the safer default elsewhere.
+// AES-256-GCM through EVP with a nonce the caller supplies. The random-nonce sealed box
+// (Symmetric_openssl.swift) is built on these, and formats that derive a distinct nonce
+// per record from a random base and a counter (the chunked attachment format) call them
+// directly. The caller owns nonce uniqueness: one (key, nonce) pair must never seal two
+// records (NIST SP 800-38D §8). The random-nonce `AESGCM.seal` is the safer default.
 import COpenSSL
 public import Foundation
 
