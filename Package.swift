@@ -81,8 +81,8 @@ let package = Package(
                                         "SEMLogging"],
                          swiftSettings: strict),
         .executableTarget(name: "semctl",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMPolicy", "SEMTransport", "SEMCrypto",
-                                        "SEMStorage", "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMMessage", "SEMPolicy", "SEMTransport",
+                                        "SEMCrypto", "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
         // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
         .executableTarget(name: "sem-bench",

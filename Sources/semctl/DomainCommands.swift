@@ -34,22 +34,33 @@ enum DomainCommands {
         } else {
             keyConfiguration = .file(secretFile: parsed.value("secret-file"))
         }
-        try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        let keyStore = try keyConfiguration.open(relativeTo: directory.url)
-        let pki = try directory.initialise(keyStore: keyStore, keyConfiguration: keyConfiguration, ports: ports,
-                                           host: parsed.value("host") ?? "127.0.0.1",
-                                           policyJSON: Data(try DefaultPolicy.jsonText(for: domainName).utf8))
-        // The CA's records must know the domain's own service certificates, so that its
-        // OCSP responder and its checks answer "good" rather than "unknown" for them.
-        let ca = try openCertificateAuthority(directory)
-        for (role, server) in pki.servers { try ca.recordServerCertificate(server.certificate, role: role) }
-        try ca.recordServerCertificate(pki.identity.ocspResponder.certificate, role: "ocsp")
-        try ca.recordServerCertificate(pki.identity.keyArchive.certificate, role: "key-archive")
-        try ca.recordCertificate(pki.administrator.certificate, address: "admin@\(domainName)", kind: .signing)
+        let pki = try create(directory, keyConfiguration: keyConfiguration, ports: ports,
+                             host: parsed.value("host") ?? "127.0.0.1")
         print("created \(domainName) in \(directory.url.path)")
         print("root CA fingerprint (SHA-256): \(pki.identity.root.fingerprint)")
         return 0
+    }
+}
+
+extension DomainCommands {
+    /// Creates a domain directory with its PKI and configuration, and records the
+    /// domain's own certificates in the CA database (so that its OCSP responder and its
+    /// checks answer "good", not "unknown", for them).
+    static func create(_ directory: DomainDirectory, keyConfiguration: KeyStoreConfiguration,
+                       ports: DomainDirectory.Ports, host: String,
+                       environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DomainPKI {
+        try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let keyStore = try keyConfiguration.open(relativeTo: directory.url, environment: environment)
+        let pki = try directory.initialise(keyStore: keyStore, keyConfiguration: keyConfiguration, ports: ports,
+                                           host: host,
+                                           policyJSON: Data(try DefaultPolicy.jsonText(for: directory.domain).utf8))
+        let ca = try openCertificateAuthority(directory, keyStore: keyStore)
+        for (role, server) in pki.servers { try ca.recordServerCertificate(server.certificate, role: role) }
+        try ca.recordServerCertificate(pki.identity.ocspResponder.certificate, role: "ocsp")
+        try ca.recordServerCertificate(pki.identity.keyArchive.certificate, role: "key-archive")
+        try ca.recordCertificate(pki.administrator.certificate, address: "admin@\(directory.domain)", kind: .signing)
+        return pki
     }
 }
 
@@ -62,9 +73,10 @@ func domainDirectory(_ parsed: Arguments) throws -> DomainDirectory {
 }
 
 /// The domain's CA service over its database, with keys from its configured key store.
-func openCertificateAuthority(_ directory: DomainDirectory) throws -> CertificateAuthority {
+func openCertificateAuthority(_ directory: DomainDirectory, keyStore: (any KeyStore)? = nil) throws
+    -> CertificateAuthority {
     let configuration = try directory.caConfiguration()
-    let keyStore = try configuration.keys.open(relativeTo: directory.url)
+    let keyStore = try keyStore ?? configuration.keys.open(relativeTo: directory.url)
     let store = try CAStore(path: directory.path(configuration.database).path)
     return CertificateAuthority(identity: try directory.loadCAIdentity(keyStore: keyStore), store: store,
                                 crlURL: configuration.crlURL, ocspURL: configuration.ocspURL,

@@ -24,6 +24,13 @@ usage: semctl <command> [options]
         validate a certificate path; --ocsp asks the OCSP responders named in the
         certificates (with their CRLs as the fallback); exit 0 when valid, 1 when
         invalid, 2 on usage errors
+  demo [--keep DIR] [--serve]
+        start two domains on loopback (CA and PDP servers as separate semd processes),
+        enrol alice@alpha.test and bob@beta.test, ask the PDPs, send a signed and
+        encrypted letter with a large attachment and a receipt request, read and verify
+        it, check the receipt, revoke; one line per step; exit 0 only when every step
+        had the expected outcome. --keep leaves the files (with MANIFEST.json) in DIR,
+        --serve keeps the servers running until Ctrl-C
   policy check POLICY REQUEST [--json]
         explain the decision POLICY gives REQUEST (both JSON, see docs/POLICY.md): every
         rule, whether it matched or the first clause that failed, and the decision;
@@ -44,6 +51,7 @@ CommandRunner.run(program: "semctl", usage: usage) {
     case "user": return try UserCommands.run(rest)
     case "cert": return try CertCommands.run(rest)
     case "policy": return try PolicyCommands.run(rest)
+    case "demo": return try DemoCommand.run(rest)
     default: throw UsageError("Unknown command '\(command)'.")
     }
 }

@@ -1,0 +1,78 @@
+// semctl demo: a whole federation on loopback, walked through by one scenario.
+import Dispatch
+import Foundation
+import SEMCommandLine
+import SEMCrypto
+
+enum DemoCommand {
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let parsed = try Arguments(arguments, options: ["keep"], flags: ["serve"])
+        try parsed.expectPositionals(atMost: 0)
+        let semd = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("semd")
+        guard FileManager.default.isExecutableFile(atPath: semd.path) else {
+            throw DemoFailure("semd is not next to semctl at \(semd.path); build both with 'swift build'.")
+        }
+        let keep = parsed.value("keep").map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL }
+        let root = keep ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("sem-demo-\(SecureRandom.identifier(bytes: 6))", isDirectory: true)
+        if let keep, FileManager.default.fileExists(atPath: keep.appendingPathComponent("alpha.test").path) {
+            throw UsageError("\(keep.path) already holds a demo; choose an empty directory for --keep.")
+        }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let signals = stopOnSignals(removing: keep == nil ? root : nil)
+        defer { signals.forEach { $0.cancel() } }
+
+        let federation = DemoFederation(root: root, passphrase: SecureRandom.identifier(bytes: 16), semd: semd)
+        let report = DemoReport()
+        print("CryptoNET SEM demo")
+        do {
+            try DemoScenario(federation: federation, report: report).run()
+        } catch {
+            report.step("demo") { throw error }
+        }
+        if let keep {
+            try DemoManifest.write(federation: federation, to: keep)
+            print("\nThe federation's files stay in \(keep.path) (MANIFEST.json lists them; the key")
+            print("passphrase is in \(keep.appendingPathComponent("PASSPHRASE").path), mode 0600).")
+        }
+        if parsed.flag("serve"), report.failed.isEmpty {
+            print("\nServing until interrupted (Ctrl-C).")
+            StopWaiter.wait()
+        }
+        DemoProcesses.shared.stopAll()
+        if keep == nil { try? FileManager.default.removeItem(at: root) }
+        let failed = report.failed
+        if failed.isEmpty {
+            print("\nEvery step had the expected outcome.")
+            return 0
+        }
+        print("\n\(failed.count) step(s) did not have the expected outcome: \(failed.joined(separator: "; "))")
+        return 1
+    }
+
+    /// On SIGINT or SIGTERM: stop every process the demo started, remove its temporary
+    /// directory, and exit with 130.
+    private static func stopOnSignals(removing directory: URL?) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                DemoProcesses.shared.stopAll()
+                if let directory { try? FileManager.default.removeItem(at: directory) }
+                FileHandle.standardError.write(Data("\nsemctl demo: interrupted; every process it started is stopped.\n".utf8))
+                exit(130)
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// Blocks the main thread until the signal sources above end the process.
+enum StopWaiter {
+    static func wait() {
+        while true { sleep(3600) }
+    }
+}

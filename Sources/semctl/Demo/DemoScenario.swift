@@ -1,0 +1,164 @@
+// The demo's story, step by step. Each step prints one line with its verdict; a step
+// whose outcome is not the expected one makes the demo fail.
+import Foundation
+import SEMCredentials
+import SEMCrypto
+import SEMMessage
+import SEMStorage
+
+struct DemoScenario {
+    let federation: DemoFederation
+    let report: DemoReport
+
+    /// Partner domains the PDP of `domain` knows. Until the SMI registry publishes
+    /// agreements in a signed trust list, the demo writes them as the PDP's facts file.
+    private func writeAgreement(_ domain: DemoDomain, partner: String) throws {
+        try Data(#"{"groups": {"partners": {"domains": ["\#(partner)"]}}}"#.utf8)
+            .write(to: domain.directory.path("facts.json"), options: .atomic)
+    }
+
+    func run() throws {
+        report.section("Federation on loopback in \(federation.root.path)")
+        var domains: [String: DemoDomain] = [:]
+        for name in ["alpha.test", "beta.test"] {
+            report.step("create domain \(name)") {
+                let domain = try federation.createDomain(name)
+                domains[name] = domain
+                return "root CA \(domain.root.fingerprint.prefix(16))…, CA, OCSP responder, key archive, TLS certificates"
+            }
+        }
+        guard let alpha = domains["alpha.test"], let beta = domains["beta.test"] else {
+            throw DemoFailure("the domains could not be created")
+        }
+        report.step("agreement alpha.test <-> beta.test for the PDPs") {
+            try writeAgreement(alpha, partner: "beta.test")
+            try writeAgreement(beta, partner: "alpha.test")
+            return "each domain's PDP lists the other as a partner"
+        }
+        for domain in [alpha, beta] {
+            report.step("start semd ca for \(domain.name)") { "\(try federation.start("ca", of: domain)), \(domain.caEndpoint)" }
+            report.step("start semd pdp for \(domain.name)") { "\(try federation.start("pdp", of: domain)), \(domain.pdpEndpoint)" }
+        }
+        if !report.failed.isEmpty { return }
+
+        report.section("Enrolment")
+        var users: [String: DemoUser] = [:]
+        for (address, domain) in [("alice@alpha.test", alpha), ("bob@beta.test", beta)] {
+            report.step("enrol \(address) over EST") {
+                let ca = try federation.certificateAuthority(of: domain)
+                let code = try ca.addUser(address, assurance: .substantial)
+                let keyDirectory = federation.root.appendingPathComponent("users/\(address)", isDirectory: true)
+                let user = try DemoPeople.enrol(address, in: domain, code: code, keyDirectory: keyDirectory,
+                                                passphrase: federation.passphrase)
+                users[address] = user
+                return "signing \(user.signing.certificate.serialNumberHex.prefix(12))…, encryption key archived"
+            }
+        }
+        guard let alice = users["alice@alpha.test"], let bob = users["bob@beta.test"] else { return }
+        report.step("bob checks alice's certificate") {
+            let verdict = DemoPeople.validate(alice.signing.certificate, of: alpha, purpose: .emailSigning)
+            guard verdict.isValid else { throw DemoFailure(verdict.summary) }
+            return verdict.summary
+        }
+
+        report.section("Authorisation")
+        try runPolicySteps(alpha: alpha)
+
+        report.section("A letter from alice to bob")
+        try runLetterSteps(alice: alice, bob: bob, alpha: alpha, beta: beta)
+    }
+
+    private func runPolicySteps(alpha: DemoDomain) throws {
+        let passphrase = federation.passphrase
+        report.step("alpha.test PDP: alice may send to bob@beta.test") {
+            let answer = try DemoPeople.askPDP(alpha, """
+                {"subject": {"kind": "user", "address": "alice@alpha.test"}, "action": "send",
+                 "resource": {"recipient": "bob@beta.test"}}
+                """, passphrase: passphrase)
+            guard answer.contains("\"decision\":\"permit\"") else { throw DemoFailure(answer) }
+            return "permit (rule partner-mail)"
+        }
+        report.expectRefusal("alpha.test PDP: alice sends a program as an attachment") {
+            let answer = try DemoPeople.askPDP(alpha, """
+                {"subject": {"kind": "user", "address": "alice@alpha.test"}, "action": "send",
+                 "resource": {"recipient": "bob@beta.test",
+                              "attachments": [{"size": 70000, "mediaType": "application/x-msdownload"}]}}
+                """, passphrase: passphrase)
+            return answer.contains("\"decision\":\"deny\"") ? "deny, rule no-executables" : nil
+        }
+        report.expectRefusal("alpha.test PDP: alice writes to carol@gamma.test (no agreement)") {
+            let answer = try DemoPeople.askPDP(alpha, """
+                {"subject": {"kind": "user", "address": "alice@alpha.test"}, "action": "send",
+                 "resource": {"recipient": "carol@gamma.test"}}
+                """, passphrase: passphrase)
+            return answer.contains("\"decision\":\"deny\"") ? "deny, no rule permits it" : nil
+        }
+    }
+
+    private func runLetterSteps(alice: DemoUser, bob: DemoUser, alpha: DemoDomain, beta: DemoDomain) throws {
+        let attachment = SecureRandom.bytes(4 * 1024 * 1024)
+        var composed: ComposedLetter?
+        var reference: AttachmentReference?
+        let blobs = try BlobStore(root: alpha.directory.path("blobs"))
+        report.step("alice seals a 4 MiB attachment and stores it once") {
+            var (ciphertext, sealed) = try AttachmentSealer.seal(attachment, fileName: "report.pdf",
+                                                                mediaType: "application/pdf")
+            sealed.attachmentID = try blobs.put(ciphertext).hex
+            sealed.server = "mail.alpha.test"
+            reference = sealed
+            return "blob \(sealed.attachmentID.prefix(16))…, \(ciphertext.count) bytes of ciphertext"
+        }
+        report.step("alice signs, then encrypts for bob and herself, asking for a receipt") {
+            let letter = Letter(from: MailAddress("alice@alpha.test"), to: [MailAddress("bob@beta.test")],
+                                subject: "Quarterly report", body: "Dear Bob,\nthe report is attached.\nAlice\n",
+                                references: reference.map { [$0] } ?? [],
+                                receiptRequest: ReceiptRequest(receiptsTo: ["alice@alpha.test"]))
+            let result = try LetterComposer.compose(letter, signer: try alice.signer,
+                                                    recipients: [bob.encryption.certificate],
+                                                    senderCertificate: alice.encryption.certificate)
+            composed = result
+            return "S/MIME message of \(result.message.count) bytes (AES-256-GCM, ECDH), id \(result.messageID.prefix(12))…"
+        }
+        guard let composed else { return }
+        var read: ReadLetter?
+        report.step("bob decrypts and verifies the signature") {
+            let letter = try LetterReader.read(composed.message, key: bob.encryption.key,
+                                               certificate: bob.encryption.certificate)
+            guard letter.senderCheck.isConsistent else { throw DemoFailure("sender mismatch: \(letter.senderCheck)") }
+            read = letter
+            return "from \(letter.letter.from.address), subject \"\(letter.letter.subject)\", signature valid"
+        }
+        guard let read else { return }
+        report.step("bob validates alice's chain with OCSP") {
+            let verdict = DemoPeople.validate(read.signerCertificate, of: alpha, purpose: .emailSigning,
+                                              intermediates: read.certificates)
+            guard verdict.isValid else { throw DemoFailure(verdict.summary) }
+            return verdict.summary
+        }
+        report.step("bob fetches and opens the attachment") {
+            guard let reference = read.letter.references.first else { throw DemoFailure("no attachment reference") }
+            let plaintext = try AttachmentOpener.open(try blobs.read(try BlobID(hex: reference.attachmentID)),
+                                                      reference: reference)
+            guard plaintext == attachment else { throw DemoFailure("the attachment differs") }
+            return "\(plaintext.count) bytes, SHA-256 matches the signed reference"
+        }
+        report.step("alice verifies bob's signed receipt") {
+            let receipt = try ReceiptComposer.receipt(for: read, signer: try bob.signer)
+            let verified = try ReceiptChecker.verify(receipt, original: composed.signedData,
+                                                     certificates: [bob.signing.certificate])
+            let signer = verified.signer.certificate
+            let verdict = DemoPeople.validate(signer, of: beta, purpose: .emailSigning)
+            guard verdict.isValid else { throw DemoFailure(verdict.summary) }
+            return "receipt signed by \(signer.emailAddresses.first ?? "?"), bound to the original signature"
+        }
+
+        report.section("Revocation")
+        report.expectRefusal("after revoking alice's signing certificate, bob refuses it") {
+            let ca = try federation.certificateAuthority(of: alpha)
+            try ca.revoke(serialHex: alice.signing.certificate.serialNumberHex, reason: .keyCompromise)
+            let verdict = DemoPeople.validate(read.signerCertificate, of: alpha, purpose: .emailSigning,
+                                              intermediates: read.certificates)
+            return verdict.isValid ? nil : verdict.summary
+        }
+    }
+}
