@@ -50,6 +50,11 @@ extension TrustList {
         guard verified.signer.certificate == pinnedSigner else {
             throw signatureFault("it was signed by \(verified.signer.certificate.subject), not the pinned SMI signer")
         }
+        // The certificates field is outside the signature (RFC 5652 §5.1); a list carries
+        // only the signer's own certificate, so any other bytes there are refused too.
+        guard verified.certificates.allSatisfy({ $0 == pinnedSigner }) else {
+            throw signatureFault("it carries certificates other than the pinned SMI certificate")
+        }
         guard pinnedSigner.isValid(at: time) else { throw signatureFault("the pinned SMI certificate is not valid now") }
         let list: TrustList
         do {
