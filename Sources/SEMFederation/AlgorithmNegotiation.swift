@@ -19,7 +19,7 @@ public struct NegotiatedSuite: Sendable, Equatable, CustomStringConvertible {
     public let digest: DigestAlgorithm
     public let signature: SignatureAlgorithm
 
-    public var description: String { "\(contentEncryption), \(keyManagement), \(digest), \(signature)" }
+    public var description: String { "\(contentEncryption), \(keyManagement), \(digest.rawValue), \(signature)" }
 }
 
 /// Negotiation between two domain profiles.

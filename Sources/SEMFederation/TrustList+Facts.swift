@@ -54,9 +54,10 @@ extension TrustList {
 
     /// The terms that govern mail from `sender` to `recipient` domain, if an accepted
     /// bilateral agreement has that direction, or the common conditions of a multilateral
-    /// agreement both have joined.
+    /// agreement both have joined. Nil when either domain is unlisted or suspended.
     public func directionTerms(from sender: String, to recipient: String) -> AgreementConditions? {
         let sender = sender.lowercased(), recipient = recipient.lowercased()
+        guard domain(named: sender) != nil, domain(named: recipient) != nil else { return nil }
         for agreement in agreements where agreement.state == .accepted {
             if let direction = agreement.terms.directions.first(where: { $0.from == sender && $0.to == recipient }) {
                 return direction.conditions
