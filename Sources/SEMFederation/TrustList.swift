@@ -163,6 +163,9 @@ public struct TrustList: Sendable, Equatable, Codable {
             guard domain.rootCertificate.basicConstraints.isCA, domain.rootCertificate.isSelfIssued else {
                 throw fault("gives \(domain.name) a root that is not a self-issued CA certificate")
             }
+            do { try domain.profile.validate() } catch let error as FederationError {
+                throw fault("gives \(domain.name) an invalid profile: \(error.reason)")
+            }
             for server in domain.servers {
                 guard server.role == "mail" else { throw fault("gives \(server.hostName) the unknown role \"\(server.role)\"") }
                 try DomainName.check(server.hostName, code: .trustListMalformed)

@@ -113,6 +113,9 @@ struct TrustListTests {
         list = federation.list(sequence: 1)
         list.domains[0].servers[0].certificate = federation.beta.serverCertificate
         #expect(throws: FederationError(.trustListMalformed, "")) { try list.validate() }
+        list = federation.list(sequence: 1)
+        list.domains[1].profile.contentEncryption = []
+        #expect(throws: FederationError(.trustListMalformed, "")) { try list.validate() }
         let proposal = try BilateralAgreement.propose(try federation.alphaBetaAgreement().terms, signer: federation.alpha.admin)
         list = federation.list(sequence: 1, agreements: [proposal])
         #expect(throws: FederationError(.trustListMalformed, "")) { try list.validate() }
