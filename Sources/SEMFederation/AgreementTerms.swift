@@ -2,6 +2,7 @@
 // which conditions. These are the signed parts of an agreement; signatures and state are
 // kept beside them (BilateralAgreement, MultilateralAgreement).
 public import Foundation
+import SEMCrypto
 public import SEMPolicy
 
 /// Limits on attachments carried under an agreement.
@@ -72,12 +73,12 @@ public struct AgreementConditions: Sendable, Equatable, Codable {
         try container.encode(receiptsRequired, forKey: .receiptsRequired)
     }
 
-    func validate(_ where_: String) throws {
+    func validate(_ owner: String) throws {
         for name in requiredAlgorithms where !AlgorithmNames.isKnown(name) {
-            throw FederationError(.invalidAgreement, "\(where_) requires the unknown algorithm \"\(name)\".")
+            throw FederationError(.invalidAgreement, "\(owner) requires the unknown algorithm \"\(name)\".")
         }
         if let attachments, !(0...DomainProfile.largestAttachment).contains(attachments.maximumBytes) {
-            throw FederationError(.invalidAgreement, "\(where_) limits attachments to \(attachments.maximumBytes) bytes; "
+            throw FederationError(.invalidAgreement, "\(owner) limits attachments to \(attachments.maximumBytes) bytes; "
                                   + "the limit must lie between 0 and \(DomainProfile.largestAttachment).")
         }
     }
@@ -203,8 +204,8 @@ public struct BilateralTerms: Sendable, Equatable, Codable {
 /// Names used in several places: algorithm vocabularies and domain-name checks.
 enum AlgorithmNames {
     static func isKnown(_ name: String) -> Bool {
-        ContentEncryptionAlgorithmName.all.contains(name) || KeyManagementAlgorithm(rawValue: name) != nil
-            || SignatureAlgorithm(rawValue: name) != nil || ["SHA-256", "SHA-384", "SHA-512"].contains(name)
+        ContentEncryptionAlgorithm(rawValue: name) != nil || KeyManagementAlgorithm(rawValue: name) != nil
+            || SignatureAlgorithm(rawValue: name) != nil || DigestAlgorithm(rawValue: name) != nil
     }
 
     static func isPolicyName(_ name: String) -> Bool {
@@ -216,10 +217,6 @@ enum AlgorithmNames {
         guard let first = bytes.first, alnum(first), bytes.count <= 64 else { return false }
         return bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
-}
-
-enum ContentEncryptionAlgorithmName {
-    static let all: Set<String> = ["AES-256-GCM", "AES-192-GCM", "AES-128-GCM", "AES-256-CBC", "AES-192-CBC", "AES-128-CBC"]
 }
 
 /// Domain names in signed documents: lower case, no wildcard, a valid host name.

@@ -87,6 +87,22 @@ struct AgreementTests {
         }
     }
 
+    @Test("required algorithms must come from the profiles' vocabulary")
+    func unknownRequiredAlgorithm() throws {
+        let terms = BilateralTerms(
+            id: "alpha-beta", proposingDomain: "alpha.test", acceptingDomain: "beta.test", proposer: "admin@alpha.test",
+            directions: [AgreementDirection(from: "alpha.test", to: "beta.test",
+                                            conditions: AgreementConditions(requiredAlgorithms: ["AES-256-GCM", "RC4"]))],
+            notBefore: federationNow, notAfter: federationNow + 86400)
+        do {
+            try terms.validate()
+            Issue.record("RC4 was accepted")
+        } catch let error as FederationError {
+            #expect(error.code == .invalidAgreement)
+            #expect(error.reason.contains("\"RC4\""), "\(error.reason)")
+        }
+    }
+
     @Test("multilateral: members join with their own signatures; uninvited or repeated joins are refused")
     func multilateral() throws {
         let federation = try TestFederation()
