@@ -19,6 +19,13 @@ struct CanonicalJSONTests {
         #expect(try canonical(input) == expected)
     }
 
+    @Test("the member names of RFC 8785 §3.2.3 sort in its order")
+    func rfc8785Sorting() throws {
+        let input = #"{"\u20ac":1,"\r":2,"\ufb33":3,"1":4,"\ud83d\ude00":5,"\u0080":6,"\u00f6":7}"#
+        let expected = "{\"\\r\":2,\"1\":4,\"\u{80}\":6,\"\u{F6}\":7,\"\u{20AC}\":1,\"\u{1F600}\":5,\"\u{FB33}\":3}"
+        #expect(try canonical(input) == expected)
+    }
+
     @Test("strings use minimal escaping: controls as short or \\u00xx forms, non-ASCII as UTF-8", arguments: [
         (#""a\u0041\/b""#, #""aA/b""#),
         (#""\u0001\u001f\b\f\n\r\t""#, #""\u0001\u001f\b\f\n\r\t""#),
