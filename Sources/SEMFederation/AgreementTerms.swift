@@ -86,7 +86,7 @@ public struct AgreementConditions: Sendable, Equatable, Codable {
 
 /// Mail in one direction: which senders of `from` may write to which recipients of `to`.
 /// Senders and recipients are address patterns (`*@alpha.test`, `alice@alpha.test`) or
-/// group names of the respective domain's policy.
+/// group names of the respective domain's policy; empty patterns and groups mean the whole domain.
 public struct AgreementDirection: Sendable, Equatable, Codable {
     public var from: String
     public var to: String
