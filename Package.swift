@@ -71,6 +71,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Layer 4: federation
+        // Domain profiles, the SMI's signed trust list and its consumer, agreements, negotiation.
+        .target(
+            name: "SEMFederation",
+            dependencies: ["SEMCrypto", "SEMPolicy", "SEMLogging"],
+            swiftSettings: strict
+        ),
+
         // Argument parsing and exit-status conventions shared by the executables.
         .target(name: "SEMCommandLine", swiftSettings: strict),
 
@@ -103,6 +111,9 @@ let package = Package(
         .testTarget(name: "SEMMessageTests", dependencies: ["SEMMessage", "SEMCrypto", "SEMTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging"], swiftSettings: strict),
+        .testTarget(name: "SEMFederationTests",
+                    dependencies: ["SEMFederation", "SEMCrypto", "SEMPolicy", "SEMTestSupport"],
+                    swiftSettings: strict),
         // The programs as people run them, driven from outside.
         .testTarget(name: "SEMEndToEndTests", dependencies: ["semctl", "semd", "SEMCrypto", "SEMTestSupport"],
                     swiftSettings: strict),

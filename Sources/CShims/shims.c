@@ -117,3 +117,103 @@ CMS_RecipientEncryptedKey *sem_cms_sk_CMS_RecipientEncryptedKey_value(STACK_OF(C
                                                                        int index) {
     return sk_CMS_RecipientEncryptedKey_value(stack, index);
 }
+
+// MARK: CMS version consistency (federation trust lists and all SignedData)
+#include <string.h>
+// Walks the TLV headers with OpenSSL's ASN1_get_object; no values are decoded here
+// besides the one-byte version INTEGERs.
+
+/// Reads one header; 1 on success, -1 for indefinite length, 0 on error.
+static int sem_tlv(const unsigned char **p, const unsigned char *end, long *length, int *tag, int *class) {
+    const unsigned char *q = *p;
+    if (end <= q) return 0;
+    int flags = ASN1_get_object(&q, length, tag, class, (long)(end - q));
+    if (flags & 0x80) return 0;
+    if (flags == 0x21) return -1;
+    if (*length > end - q) return 0;
+    *p = q;
+    return 1;
+}
+
+/// Reads a one-byte INTEGER version; the value, or -1.
+static int sem_small_version(const unsigned char **p, const unsigned char *end) {
+    long length; int tag, class;
+    if (sem_tlv(p, end, &length, &tag, &class) != 1) return -1;
+    if (class != V_ASN1_UNIVERSAL || tag != V_ASN1_INTEGER || length != 1) return -1;
+    int value = (*p)[0];
+    *p += 1;
+    return value;
+}
+
+int sem_cms_signed_data_versions_consistent(const unsigned char *der, long total) {
+    static const unsigned char id_data[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01};
+    const unsigned char *p = der, *end = der + total;
+    long length; int tag, class, r;
+    // ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content }
+    if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    end = p + length;
+    if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    p += length;
+    if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    if (class != V_ASN1_CONTEXT_SPECIFIC || tag != 0) return -1;
+    // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo, [0] certs, [1] crls, signerInfos }
+    if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    end = p + length;
+    int version = sem_small_version(&p, end);
+    if (version < 0) return -1;
+    if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    p += length;
+    if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    const unsigned char *encapEnd = p + length;
+    if ((r = sem_tlv(&p, encapEnd, &length, &tag, &class)) != 1) return r;
+    int isData = (class == V_ASN1_UNIVERSAL && tag == V_ASN1_OBJECT && length == (long)sizeof(id_data)
+                  && memcmp(p, id_data, sizeof(id_data)) == 0);
+    p = encapEnd;
+    int otherCertificates = 0, v2Attributes = 0, v1Attributes = 0, otherCRLs = 0, v3Signer = 0;
+    if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    if (class == V_ASN1_CONTEXT_SPECIFIC && tag == 0) {
+        const unsigned char *setEnd = p + length;
+        while (p < setEnd) {
+            if ((r = sem_tlv(&p, setEnd, &length, &tag, &class)) != 1) return r;
+            if (class == V_ASN1_CONTEXT_SPECIFIC && tag == 3) otherCertificates = 1;
+            if (class == V_ASN1_CONTEXT_SPECIFIC && tag == 2) v2Attributes = 1;
+            if (class == V_ASN1_CONTEXT_SPECIFIC && tag == 1) v1Attributes = 1;
+            p += length;
+        }
+        if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    }
+    if (class == V_ASN1_CONTEXT_SPECIFIC && tag == 1) {
+        const unsigned char *setEnd = p + length;
+        while (p < setEnd) {
+            if ((r = sem_tlv(&p, setEnd, &length, &tag, &class)) != 1) return r;
+            if (class == V_ASN1_CONTEXT_SPECIFIC && tag == 1) otherCRLs = 1;
+            p += length;
+        }
+        if ((r = sem_tlv(&p, end, &length, &tag, &class)) != 1) return r;
+    }
+    if (class != V_ASN1_UNIVERSAL || tag != V_ASN1_SET) return -1;
+    const unsigned char *signersEnd = p + length;
+    while (p < signersEnd) {
+        // SignerInfo: version 1 with issuerAndSerialNumber, 3 with [0] subjectKeyIdentifier (§5.3).
+        if ((r = sem_tlv(&p, signersEnd, &length, &tag, &class)) != 1) return r;
+        const unsigned char *signerEnd = p + length;
+        int signerVersion = sem_small_version(&p, signerEnd);
+        if (signerVersion < 0) return -1;
+        if ((r = sem_tlv(&p, signerEnd, &length, &tag, &class)) != 1) return r;
+        if (class == V_ASN1_UNIVERSAL && tag == V_ASN1_SEQUENCE) {
+            if (signerVersion != 1) return 0;
+        } else if (class == V_ASN1_CONTEXT_SPECIFIC && tag == 0) {
+            if (signerVersion != 3) return 0;
+            v3Signer = 1;
+        } else {
+            return -1;
+        }
+        p = signerEnd;
+    }
+    // §5.1: the SignedData version follows from what it carries.
+    int expected = 1;
+    if (otherCertificates || otherCRLs) expected = 5;
+    else if (v2Attributes) expected = 4;
+    else if (v1Attributes || v3Signer || !isData) expected = 3;
+    return version == expected ? 1 : 0;
+}

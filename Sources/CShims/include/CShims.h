@@ -98,3 +98,12 @@ X509_EXTENSION *sem_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *stac
 int sem_sk_X509_EXTENSION_push(STACK_OF(X509_EXTENSION) *stack, X509_EXTENSION *extension);
 void sem_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *stack);
 #endif
+
+// MARK: CMS version consistency (federation trust lists and all SignedData)
+#ifndef SEM_CSHIMS_CMS_VERSIONS_H
+#define SEM_CSHIMS_CMS_VERSIONS_H
+/// Checks the version numbers of a DER SignedData ContentInfo against RFC 5652 §5.1 and
+/// §5.3 (they lie outside every signature). Returns 1 when consistent, 0 when not, and
+/// -1 when the encoding cannot be walked (indefinite lengths, unexpected structure).
+int sem_cms_signed_data_versions_consistent(const unsigned char *der, long length);
+#endif

@@ -30,6 +30,15 @@ public enum CMSVerifier {
         guard info.encapsulatedContentType == NID_pkcs7_data else {
             throw CryptoError(.malformedInput, "The signed message does not carry plain data content.")
         }
+        // Version numbers lie outside the signature and OpenSSL does not check them; a
+        // changed one must not pass as the signed original (RFC 5652 §5.1, §5.3).
+        let consistent = der.withUnsafeBytes { bytes in
+            sem_cms_signed_data_versions_consistent(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count)
+        }
+        guard consistent != 0 else {
+            throw CryptoError(.badSignature, "The signed message's version numbers do not fit its content: "
+                              + "the message was altered.")
+        }
         return try verify(info, detachedContent: detachedContent, certificates: certificates)
     }
 
@@ -100,11 +109,40 @@ public enum CMSVerifier {
         let certificate = Certificate.retaining(signer)
         try KeyAlgorithm.validate(key)
         let digest = try CMSAttributes.digestAlgorithm(digestAlgorithm)
+        try checkSignatureAlgorithm(signatureAlgorithm, digestAlgorithm, key: key)
         let bound = try CMSAttributes.checkSigningCertificate(signerInfo, signer: certificate, others: others)
         return CMSSignerInfo(certificate: certificate, digest: digest,
                              signingTime: try CMSAttributes.signingTime(signerInfo),
                              capabilities: try CMSAttributes.capabilities(signerInfo),
                              receiptRequest: try CMSAttributes.receiptRequest(signerInfo),
                              hasSigningCertificateAttribute: bound)
+    }
+
+    /// The SignerInfo's signatureAlgorithm lies outside the signature, and OpenSSL verifies
+    /// with the key and the digestAlgorithm field alone: a changed identifier (another
+    /// digest, or an unknown OID) would still verify. RFC 5753 §2.1.1 and RFC 5754 §3 tie
+    /// them together, so: a signature algorithm that names a digest must name the one
+    /// used; one that names none must be the key's own algorithm (rsaEncryption,
+    /// id-ecPublicKey); anything unknown is refused.
+    private static func checkSignatureAlgorithm(_ signatureAlgorithm: UnsafeMutablePointer<X509_ALGOR>?,
+                                                _ digestAlgorithm: UnsafeMutablePointer<X509_ALGOR>?,
+                                                key: OpaquePointer) throws {
+        var signatureObject: OpaquePointer?
+        var digestObject: OpaquePointer?
+        X509_ALGOR_get0(&signatureObject, nil, nil, signatureAlgorithm)
+        X509_ALGOR_get0(&digestObject, nil, nil, digestAlgorithm)
+        let signatureNID = OBJ_obj2nid(signatureObject)
+        var namedDigest: Int32 = NID_undef
+        var keyType: Int32 = NID_undef
+        let fits: Bool
+        if OBJ_find_sigid_algs(signatureNID, &namedDigest, &keyType) == 1 {
+            fits = namedDigest == NID_undef || namedDigest == OBJ_obj2nid(digestObject)
+        } else {
+            fits = signatureNID != NID_undef && signatureNID == EVP_PKEY_get_base_id(key)
+        }
+        guard fits else {
+            throw CryptoError(.badSignature, "The signer's signature algorithm does not fit its digest and key: "
+                              + "the message was altered.")
+        }
     }
 }
