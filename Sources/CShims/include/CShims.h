@@ -1,7 +1,11 @@
 /*
  * CShims - plain functions for the OpenSSL macros that Swift cannot import.
  *
- * Every function here is a one-line wrapper; logic belongs in Swift.
+ * Almost every function here is a one-line wrapper; logic belongs in Swift. The one
+ * exception, sem_cms_signed_data_versions_consistent, walks a SignedData with OpenSSL's
+ * own TLV reader (ASN1_get_object) to compare version numbers that the signature does
+ * not cover; it builds nothing and decodes no object. Moving it into Swift over the
+ * same reader would be cleaner.
  */
 #ifndef SEM_CSHIMS_H
 #define SEM_CSHIMS_H
