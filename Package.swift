@@ -99,7 +99,8 @@ let package = Package(
 
         // MARK: Tests
         // Scratch directories and the runner for independent command-line peers.
-        .target(name: "SEMTestSupport", path: "Tests/SEMTestSupport", swiftSettings: strict),
+        .target(name: "SEMTestSupport", dependencies: ["SEMCommandLine", "SEMTransport"], path: "Tests/SEMTestSupport",
+                swiftSettings: strict),
         .testTarget(name: "SEMLoggingTests", dependencies: ["SEMLogging"], swiftSettings: strict),
         .testTarget(name: "SEMCryptoTests", dependencies: ["SEMCrypto", "SEMLogging", "SEMTestSupport"], swiftSettings: strict),
         .testTarget(name: "SEMStorageTests", dependencies: ["SEMStorage", "SEMCrypto"], swiftSettings: strict),

@@ -13,7 +13,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Starts `executable` and waits until a line of its standard output contains
     /// `readyText`, or throws naming `name` when it exits or the timeout passes first.
     public init(name: String, executable: URL, arguments: [String], environment: [String: String] = [:],
-                readyText: String, timeout: TimeInterval = 30) throws {
+                directory: URL? = nil, readyText: String, timeout: TimeInterval = 30) throws {
         self.name = name
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw UsageError("\(executable.path) is missing or not executable; build it with 'swift build'.")
@@ -21,6 +21,7 @@ public final class ChildProcess: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if let directory { process.currentDirectoryURL = directory }
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
