@@ -71,7 +71,9 @@ public struct RegistryEntry: Sendable, Equatable {
             throw RegistryError(.invalidPayload, sequence: sequence,
                                 "The entry is \(bytes.count) bytes; at most \(Self.maximumBytes) are allowed.")
         }
-        try self.init(body: body, signature: signature, bytes: bytes)
+        // Read back from the bytes, so that a new entry equals the one every reader parses
+        // (the time, for one, keeps whole seconds only).
+        self = try RegistryEntry(bytes: bytes, position: sequence)
     }
 
     /// Parses stored or received bytes, which must be the canonical form of an entry.
@@ -89,10 +91,10 @@ public struct RegistryEntry: Sendable, Equatable {
         guard case .object = whole.body.payload else {
             throw RegistryError(.malformedEntry, sequence: whole.body.sequence, "The entry's payload is not a JSON object.")
         }
-        try self.init(body: whole.body, signature: whole.signature, bytes: bytes)
+        self.init(body: whole.body, signature: whole.signature, bytes: bytes)
     }
 
-    private init(body: Body, signature: RegistrySignature, bytes: Data) throws {
+    private init(body: Body, signature: RegistrySignature, bytes: Data) {
         sequence = body.sequence
         previousHash = body.previousHash
         time = body.time

@@ -104,33 +104,43 @@ extension RegistryLog {
     }
 
     /// Stores entries received from the registry, as a follower. Each must extend the local
-    /// chain; at the first that does not, the entries before it stay stored, it and
-    /// everything after it are dropped, and the error names it.
+    /// chain and be a change the folded state allows; at the first that is not, the entries
+    /// before it stay stored, it and everything after it are dropped, and the error names it.
     ///
     /// - Returns: the number of entries stored.
     @discardableResult
     public func importEntries(_ received: [Data], trustedSigners: [Certificate]) throws -> Int {
+        guard received.count <= Self.maximumImportCount else {
+            throw RegistryError(.malformedEntry, "At most \(Self.maximumImportCount) entries are imported at once; "
+                                + "\(received.count) were received.")
+        }
         let outcome: (stored: Int, failure: RegistryError?) = try Self.storage {
             try database.transaction { db in
-                var (sequence, previous) = try head()
+                var state = try self.state()
+                var previous = try head().hash
                 var stored = 0
                 for bytes in received {
-                    let entry: RegistryEntry
                     do {
-                        entry = try ChainLink.check(bytes, expected: sequence + 1, previousHash: previous,
-                                                    trustedSigners: trustedSigners)
+                        let entry = try ChainLink.check(bytes, expected: state.sequence + 1, previousHash: previous,
+                                                        trustedSigners: trustedSigners)
+                        try state.apply(entry)
+                        try Self.insert(entry, into: db)
+                        previous = entry.hash
+                        stored += 1
                     } catch let error as RegistryError {
                         return (stored, error)
                     }
-                    try Self.insert(entry, into: db)
-                    sequence = entry.sequence
-                    previous = entry.hash
-                    stored += 1
                 }
                 return (stored, nil)
             }
         }
-        if let failure = outcome.failure { throw failure }
+        if let failure = outcome.failure {
+            logger.warning("registry.import.refused", ["stored": outcome.stored, "error": failure.description])
+            throw failure
+        }
         return outcome.stored
     }
+
+    /// Bound on the entries one import call takes.
+    public static let maximumImportCount = 10_000
 }

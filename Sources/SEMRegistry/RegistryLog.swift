@@ -6,12 +6,14 @@
 // always recomputes hashes from the bytes and reports a column that disagrees.
 public import Foundation
 public import SEMCrypto
+public import SEMLogging
 public import SEMStorage
 import SEMFederation
 
 /// The SMI registry's hash-chained, signed log.
 public struct RegistryLog: Sendable {
     public let database: Database
+    let logger: Logger
 
     /// The schema of the log's database.
     public static let migrations = [
@@ -24,8 +26,9 @@ public struct RegistryLog: Sendable {
     ]
 
     /// Opens the log in `database`, creating its table when needed.
-    public init(database: Database) throws {
+    public init(database: Database, logger: Logger = .disabled) throws {
         self.database = database
+        self.logger = logger
         _ = try Self.storage { try database.migrate(Self.migrations) }
     }
 
@@ -101,6 +104,9 @@ extension RegistryLog {
     /// Signs and appends an entry, with the next sequence number and the head's hash, only
     /// if the state allows it: the log is folded, the new entry applied to the result, and
     /// only then stored, all in one transaction.
+    ///
+    /// Shortcoming: the whole log is folded on every append, which is linear in its length;
+    /// fine for a federation's pace of change, not for bulk loading.
     @discardableResult
     public func append<Payload: Encodable>(_ kind: RegistryEntryKind, domain: String, payload: Payload,
                                            signer: CertifiedKey, at time: Date = Date()) throws -> RegistryEntry {
@@ -108,7 +114,7 @@ extension RegistryLog {
         do { value = try JSONValue.from(payload) } catch let error as FederationError {
             throw RegistryError(.invalidPayload, "The \(kind.rawValue) payload cannot be written: \(error.reason)")
         }
-        return try Self.storage {
+        let entry = try Self.storage {
             try database.transaction { db in
                 var state = try self.state()
                 let entry = try RegistryEntry(sequence: state.sequence + 1, previousHash: try head().hash, time: time,
@@ -118,6 +124,8 @@ extension RegistryLog {
                 return entry
             }
         }
+        logger.notice("registry.appended", ["sequence": entry.sequence, "kind": entry.kind.rawValue, "domain": entry.domain])
+        return entry
     }
 
     /// Checks a signed registration request and records it as `domainRegistered`.
