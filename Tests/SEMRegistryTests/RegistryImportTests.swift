@@ -88,3 +88,29 @@ struct RegistryImportTests {
         }
     }
 }
+
+@Suite("Registry log: follower import of state changes")
+struct RegistryImportStateTests {
+    @Test("a correctly chained and signed entry that the state does not allow is refused")
+    func signedButNotAllowed() throws {
+        let smi = try RegistryTestSMI()
+        let entry = try RegistryEntry(sequence: 1, previousHash: RegistryEntry.zeroHash, time: registryNow,
+                                      kind: .domainApproved, domain: "nowhere.test",
+                                      payload: .object(["reason": .string("never registered")]), signer: smi.signer)
+        #expect(entry.hasValidSignature())
+        let follower = try makeRegistryLog()
+        #expect(throws: RegistryError(.invalidTransition, sequence: 1, "")) {
+            try follower.importEntries([entry.bytes], trustedSigners: [smi.certificate])
+        }
+        #expect(try follower.head().sequence == 0)
+    }
+
+    @Test("a payload that is not a JSON object cannot be signed into an entry")
+    func payloadMustBeObject() throws {
+        let smi = try RegistryTestSMI()
+        #expect(throws: RegistryError(.invalidPayload, sequence: 1, "")) {
+            try RegistryEntry(sequence: 1, previousHash: RegistryEntry.zeroHash, time: registryNow, kind: .domainApproved,
+                              domain: "alpha.test", payload: .array([]), signer: smi.signer)
+        }
+    }
+}
