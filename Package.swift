@@ -79,6 +79,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The SMI registry: an append-only, hash-chained, signed log and the state folded from it.
+        .target(
+            name: "SEMRegistry",
+            dependencies: ["SEMFederation", "SEMCrypto", "SEMStorage", "SEMLogging"],
+            swiftSettings: strict
+        ),
+
         // Argument parsing and exit-status conventions shared by the executables.
         .target(name: "SEMCommandLine", swiftSettings: strict),
 
@@ -114,6 +121,9 @@ let package = Package(
         .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging"], swiftSettings: strict),
         .testTarget(name: "SEMFederationTests",
                     dependencies: ["SEMFederation", "SEMCrypto", "SEMPolicy", "SEMTestSupport"],
+                    swiftSettings: strict),
+        .testTarget(name: "SEMRegistryTests",
+                    dependencies: ["SEMRegistry", "SEMFederation", "SEMCrypto", "SEMStorage", "SEMPolicy", "SEMTestSupport"],
                     swiftSettings: strict),
         // The programs as people run them, driven from outside.
         .testTarget(name: "SEMEndToEndTests", dependencies: ["semctl", "semd", "SEMCrypto", "SEMTestSupport"],

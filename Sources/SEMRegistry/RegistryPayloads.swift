@@ -1,0 +1,69 @@
+// The payload of each entry kind. Each is a JSON object in the entry; federation data
+// inside them uses the SEMFederation models, so the state folded from the log becomes a
+// trust list without translation.
+public import Foundation
+public import SEMCrypto
+public import SEMFederation
+
+/// Payload of `domainRegistered`: the registration and the signed request it came in.
+public struct RegistrationPayload: Sendable, Equatable, Codable {
+    public var registration: DomainRegistration
+    /// The administrator's CMS SignedData (DER) over the registration's canonical JSON,
+    /// kept as evidence of who asked.
+    public var request: Data
+
+    public init(registration: DomainRegistration, request: Data) {
+        self.registration = registration
+        self.request = request
+    }
+}
+
+/// Payload of `domainApproved` and `domainSuspended`: why, in words.
+public struct StatusPayload: Sendable, Equatable, Codable {
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+}
+
+/// Payload of `profileUpdated`.
+public struct ProfilePayload: Sendable, Equatable, Codable {
+    public var profile: DomainProfile
+
+    public init(profile: DomainProfile) { self.profile = profile }
+}
+
+/// Payload of `serverAdded`.
+public struct ServerPayload: Sendable, Equatable, Codable {
+    public var server: TrustedServer
+
+    public init(server: TrustedServer) { self.server = server }
+}
+
+/// Payload of `serverRemoved`.
+public struct ServerRemovalPayload: Sendable, Equatable, Codable {
+    public var hostName: String
+
+    public init(hostName: String) { self.hostName = hostName.lowercased() }
+}
+
+/// Payload of `keyRolled`: the domain's new root CA certificate.
+public struct KeyRollPayload: Sendable, Equatable, Codable {
+    public var rootCertificate: Data
+
+    public init(rootCertificate: Certificate) { self.rootCertificate = rootCertificate.derEncoded }
+}
+
+/// Payload of `agreementProposed` and `agreementAccepted`: the agreement with the
+/// administrators' signatures exactly as SEMFederation made them.
+public struct AgreementPayload: Sendable, Equatable, Codable {
+    public var agreement: BilateralAgreement
+
+    public init(agreement: BilateralAgreement) { self.agreement = agreement }
+}
+
+/// Payload of `agreementTerminated`.
+public struct TerminationPayload: Sendable, Equatable, Codable {
+    public var agreementId: String
+
+    public init(agreementId: String) { self.agreementId = agreementId }
+}
