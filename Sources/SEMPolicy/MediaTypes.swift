@@ -10,9 +10,7 @@ public struct MediaTypePattern: Sendable, Hashable, Codable, CustomStringConvert
     let subtype: String?
 
     public init(_ text: String) throws {
-        do { try self.init(checking: text) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: "$", fault.reason)
-        }
+        self = try PatternFault.checking(text, at: "$", Self.init(checking:))
     }
 
     init(checking raw: String) throws {
@@ -76,10 +74,7 @@ public struct MediaTypePattern: Sendable, Hashable, Codable, CustomStringConvert
     public var description: String { "\(type ?? "*")/\(subtype ?? "*")" }
 
     public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(checking: raw) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: decoder.path, fault.reason)
-        }
+        self = try PatternFault.decoding(decoder, Self.init(checking:))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -130,9 +125,7 @@ public struct PolicyOID: Sendable, Hashable, Codable, CustomStringConvertible {
     public let text: String
 
     public init(_ text: String) throws {
-        do { try self.init(checking: text) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: "$", fault.reason)
-        }
+        self = try PatternFault.checking(text, at: "$", Self.init(checking:))
     }
 
     init(checking text: String) throws {
@@ -152,10 +145,7 @@ public struct PolicyOID: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String { text }
 
     public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(checking: raw) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: decoder.path, fault.reason)
-        }
+        self = try PatternFault.decoding(decoder, Self.init(checking:))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -31,9 +31,7 @@ public struct NetworkPattern: Sendable, Hashable, Codable, CustomStringConvertib
     let prefixLength: Int
 
     public init(_ text: String) throws {
-        do { try self.init(checking: text) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: "$", fault.reason)
-        }
+        self = try PatternFault.checking(text, at: "$", Self.init(checking:))
     }
 
     init(checking text: String) throws {
@@ -73,10 +71,7 @@ public struct NetworkPattern: Sendable, Hashable, Codable, CustomStringConvertib
     public var description: String { text }
 
     public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(checking: raw) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: decoder.path, fault.reason)
-        }
+        self = try PatternFault.decoding(decoder, Self.init(checking:))
     }
 
     public func encode(to encoder: any Encoder) throws {

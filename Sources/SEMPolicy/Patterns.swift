@@ -8,6 +8,18 @@
 /// A reason why a pattern was refused; turned into a `PolicyError` with its path.
 struct PatternFault: Error {
     let reason: String
+
+    /// Builds a checked value with `make`, reporting a refusal as a `PolicyError` at `path`.
+    static func checking<T>(_ text: String, at path: String, _ make: (String) throws -> T) throws -> T {
+        do { return try make(text) } catch let fault as PatternFault {
+            throw PolicyError(.invalidValue, at: path, fault.reason)
+        }
+    }
+
+    /// Decodes a checked value written as one JSON string.
+    static func decoding<T>(_ decoder: any Decoder, _ make: (String) throws -> T) throws -> T {
+        try checking(try decoder.singleValueContainer().decode(String.self), at: decoder.path, make)
+    }
 }
 
 /// Host name rules of RFC 1123 section 2.1: labels of 1-63 letters, digits and hyphens,
@@ -45,9 +57,7 @@ public struct DomainPattern: Sendable, Hashable, Codable, CustomStringConvertibl
     let suffix: String?
 
     public init(_ text: String) throws {
-        do { try self.init(checking: text) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: "$", fault.reason)
-        }
+        self = try PatternFault.checking(text, at: "$", Self.init(checking:))
     }
 
     init(checking raw: String) throws {
@@ -76,10 +86,7 @@ public struct DomainPattern: Sendable, Hashable, Codable, CustomStringConvertibl
     public var description: String { text }
 
     public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(checking: raw) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: decoder.path, fault.reason)
-        }
+        self = try PatternFault.decoding(decoder, Self.init(checking:))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -98,9 +105,7 @@ public struct AddressPattern: Sendable, Hashable, Codable, CustomStringConvertib
     let domain: DomainPattern
 
     public init(_ text: String) throws {
-        do { try self.init(checking: text) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: "$", fault.reason)
-        }
+        self = try PatternFault.checking(text, at: "$", Self.init(checking:))
     }
 
     init(checking raw: String) throws {
@@ -133,10 +138,7 @@ public struct AddressPattern: Sendable, Hashable, Codable, CustomStringConvertib
     public var description: String { text }
 
     public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(checking: raw) } catch let fault as PatternFault {
-            throw PolicyError(.invalidValue, at: decoder.path, fault.reason)
-        }
+        self = try PatternFault.decoding(decoder, Self.init(checking:))
     }
 
     public func encode(to encoder: any Encoder) throws {
