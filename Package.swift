@@ -79,10 +79,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // The SMI registry: an append-only, hash-chained, signed log and the state folded from it.
+        // The SMI registry: an append-only, hash-chained, signed log and the state folded from
+        // it; the SMI's HTTPS service, its followers, and the client domains use to reach it.
         .target(
             name: "SEMRegistry",
-            dependencies: ["SEMFederation", "SEMCrypto", "SEMStorage", "SEMLogging"],
+            dependencies: ["SEMFederation", "SEMCredentials", "SEMCrypto", "SEMStorage", "SEMTransport", "SEMPolicy",
+                           "SEMLogging"],
             swiftSettings: strict
         ),
 
@@ -92,12 +94,12 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
         .executableTarget(name: "semd",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMPolicy", "SEMTransport", "SEMCrypto",
-                                        "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMPolicy", "SEMRegistry",
+                                        "SEMTransport", "SEMCrypto", "SEMLogging"],
                          swiftSettings: strict),
         .executableTarget(name: "semctl",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMMessage", "SEMPolicy", "SEMTransport",
-                                        "SEMCrypto", "SEMStorage", "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMessage", "SEMPolicy",
+                                        "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
         // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
         .executableTarget(name: "sem-bench",
@@ -123,10 +125,13 @@ let package = Package(
                     dependencies: ["SEMFederation", "SEMCrypto", "SEMPolicy", "SEMTestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "SEMRegistryTests",
-                    dependencies: ["SEMRegistry", "SEMFederation", "SEMCrypto", "SEMStorage", "SEMPolicy", "SEMTestSupport"],
+                    dependencies: ["SEMRegistry", "SEMFederation", "SEMCrypto", "SEMStorage", "SEMPolicy", "SEMTransport",
+                                   "SEMTestSupport"],
                     swiftSettings: strict),
         // The programs as people run them, driven from outside.
-        .testTarget(name: "SEMEndToEndTests", dependencies: ["semctl", "semd", "SEMCrypto", "SEMTestSupport"],
+        .testTarget(name: "SEMEndToEndTests",
+                    dependencies: ["semctl", "semd", "SEMCrypto", "SEMFederation", "SEMRegistry", "SEMTransport",
+                                   "SEMTestSupport"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -19,7 +19,7 @@ public struct DomainRegistration: Sendable, Equatable, Codable {
     public var profile: DomainProfile
 
     /// Bound on a signed request.
-    public static let maximumRequestBytes = 512 << 10
+    public static let maximumRequestBytes = AdministratorSignature.maximumBytes
 
     public init(domain: String, rootCertificate: Certificate, servers: [TrustedServer], profile: DomainProfile = DomainProfile()) {
         self.domain = domain.lowercased()
@@ -68,12 +68,7 @@ public struct DomainRegistration: Sendable, Equatable, Codable {
     ///   registration's own root at `time`.
     public static func verify(request der: Data, at time: Date) throws -> DomainRegistration {
         func refuse(_ text: String) -> RegistryError { RegistryError(.registrationRefused, "The registration \(text).") }
-        guard der.count <= maximumRequestBytes else { throw refuse("request is larger than \(maximumRequestBytes) bytes") }
-        let verified: CMSVerifiedContent
-        do { verified = try CMSVerifier.verify(der) } catch let error as CryptoError {
-            throw refuse("request's signature does not verify (\(error.reason))")
-        }
-        guard verified.signers.count == 1 else { throw refuse("request has \(verified.signers.count) signers; one is required") }
+        let verified = try AdministratorSignature.open(der, what: "registration request", code: .registrationRefused)
         let registration: DomainRegistration
         do { registration = try CanonicalJSON.decodeCanonical(DomainRegistration.self, from: verified.content) } catch let error as FederationError {
             throw refuse("is not a canonical registration: \(error.reason)")
@@ -86,17 +81,9 @@ public struct DomainRegistration: Sendable, Equatable, Codable {
         } catch let error as FederationError {
             throw refuse("would not fit the trust list: \(error.reason)")
         }
-        let signer = verified.signer.certificate
-        let validator = PathValidator(trustAnchors: [registration.rootCertificate], revocationChecker: NoRevocationEvidence())
-        let verdict = validator.validate(signer, intermediates: verified.certificates,
-                                         policy: ValidationPolicy(purpose: .emailSigning, time: time, revocationMode: .softFail))
-        if let failure = verdict.failure {
-            throw refuse("is signed with a certificate that does not chain to the registered root: \(failure)")
-        }
-        let administrator = "admin@" + registration.domain
-        guard signer.emailAddresses.map({ $0.lowercased() }).contains(administrator) else {
-            throw refuse("is not signed by \(administrator)")
-        }
+        try AdministratorSignature.checkSigner(of: verified, domain: registration.domain,
+                                               root: registration.rootCertificate, at: time,
+                                               what: "registration", code: .registrationRefused)
         return registration
     }
 }

@@ -24,6 +24,10 @@ public struct RegistryError: Error, CustomStringConvertible, Equatable, Sendable
         case registrationRefused = "registration-refused"
         /// The payload is not a JSON object or is too large.
         case invalidPayload = "invalid-payload"
+        /// A follower refused the leader's signed trust list.
+        case trustListRefused = "trust-list-refused"
+        /// A follower was asked for a change; changes go to the leader.
+        case readOnly = "read-only"
         /// Reading or writing the log's database failed.
         case storage = "storage"
     }

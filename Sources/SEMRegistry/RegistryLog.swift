@@ -23,6 +23,7 @@ public struct RegistryLog: Sendable {
                 hash TEXT NOT NULL,
                 bytes BLOB NOT NULL)
             """),
+        trustListMigration,
     ]
 
     /// Opens the log in `database`, creating its table when needed.

@@ -64,6 +64,12 @@ public struct AgreementPayload: Sendable, Equatable, Codable {
 /// Payload of `agreementTerminated`.
 public struct TerminationPayload: Sendable, Equatable, Codable {
     public var agreementId: String
+    /// The party's signed `TerminationRequest`, DER; absent when the SMI operator ends the
+    /// agreement on its own authority (the entry's signature is then the only evidence).
+    public var request: Data?
 
-    public init(agreementId: String) { self.agreementId = agreementId }
+    public init(agreementId: String, request: Data? = nil) {
+        self.agreementId = agreementId
+        self.request = request
+    }
 }

@@ -110,12 +110,16 @@ public struct RegistryState: Sendable {
             try verify(agreement, at: entry.time, number)
             agreements[id] = agreement
         case .agreementTerminated:
-            let id = try entry.payload(as: TerminationPayload.self).agreementId
+            let payload = try entry.payload(as: TerminationPayload.self)
+            let id = payload.agreementId
             guard var agreement = agreements[id], agreement.state != .terminated else {
                 throw refuse("Agreement \"\(id)\" does not exist or is already terminated.")
             }
             guard agreement.terms.proposingDomain == name || agreement.terms.acceptingDomain == name else {
                 throw refuse("Agreement \"\(id)\" is not one of \(name)'s.")
+            }
+            if let request = payload.request {
+                try checkTermination(request, id: id, by: name, at: entry.time, number)
             }
             try agreement.terminate(at: entry.time)
             agreements[id] = agreement
@@ -162,6 +166,21 @@ public struct RegistryState: Sendable {
     private func checkHostFree(_ host: String, _ refuse: (String) -> RegistryError) throws {
         if let owner = domains.values.first(where: { $0.servers.contains { $0.hostName == host } }) {
             throw refuse("The server \(host) is already registered for \(owner.name).")
+        }
+    }
+
+    private func checkTermination(_ der: Data, id: String, by name: String, at time: Date, _ number: UInt64) throws {
+        guard let root = domains[name]?.rootCertificate else {
+            throw RegistryError(.invalidTransition, sequence: number, "The domain \(name) is not registered.")
+        }
+        let request: TerminationRequest
+        do { request = try TerminationRequest.verify(der, root: root, at: time) } catch let error as RegistryError {
+            throw RegistryError(.invalidTransition, sequence: number, error.reason)
+        }
+        guard request.agreementId == id, request.domain == name else {
+            throw RegistryError(.invalidTransition, sequence: number,
+                                "The termination request is for \"\(request.agreementId)\" by \(request.domain), "
+                                + "not for \"\(id)\" by \(name).")
         }
     }
 

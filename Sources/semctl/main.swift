@@ -31,12 +31,32 @@ usage: semctl <command> [options]
         it, check the receipt, revoke; one line per step; exit 0 only when every step
         had the expected outcome. --keep leaves the files (with MANIFEST.json) in DIR,
         --serve keeps the servers running until Ctrl-C
+  smi init [--dir DIR] [--host HOST] [--port P] [--lifetime SECONDS] [--secret-file FILE]
+        create the SMI (federation registry): its root, the registry signer whose
+        certificate (pki/smi.pem) every domain pins, its TLS certificate and empty log
+  smi follower DIR --leader URL [--smi-dir LEADER_DIR] [--host HOST] [--port P] [--interval S]
+        create a follower SMI that replicates the leader's log and trust lists
+  smi approve DOMAIN [--reason TEXT] [--smi-dir DIR]
+  smi suspend DOMAIN --reason TEXT [--smi-dir DIR]
+        let a registered domain into the trust list, or take it out
+  smi list [--smi-dir DIR]       domains, agreements and the last trust list
+  smi verify [--smi-dir DIR]     re-check every signature and hash link of the log
+  smi register --smi URL --smi-root FILE --smi-signer FILE [--refresh S] [--domain-dir DIR]
+        register the domain (root, mail server, profile) with the SMI, signed by the
+        domain administrator; writes federation.json, which the PDP then follows
+  agreement propose PARTNER [--id ID] [--days N] [--one-way] [--receipts]
+                    [--minimum-assurance low|substantial|high] [--domain-dir DIR]
+  agreement accept ID [--domain-dir DIR]
+  agreement terminate ID [--domain-dir DIR]
+  agreement show ID [--domain-dir DIR]
+        bilateral agreements through the SMI, signed by the domain administrator
   policy check POLICY REQUEST [--json]
         explain the decision POLICY gives REQUEST (both JSON, see docs/POLICY.md): every
         rule, whether it matched or the first clause that failed, and the decision;
         a malformed policy or request is refused with its JSON path and the reason
 
-The domain directory is --domain-dir, or $SEM_DOMAIN_DIR.
+The domain directory is --domain-dir, or $SEM_DOMAIN_DIR; the SMI directory is --smi-dir,
+or $SEM_SMI_DIR.
 """
 
 var arguments = Array(CommandLine.arguments.dropFirst())
@@ -52,6 +72,8 @@ CommandRunner.run(program: "semctl", usage: usage) {
     case "cert": return try CertCommands.run(rest)
     case "policy": return try PolicyCommands.run(rest)
     case "demo": return try DemoCommand.run(rest)
+    case "smi": return try SMICommands.run(rest)
+    case "agreement": return try FederationCommands.agreement(rest)
     default: throw UsageError("Unknown command '\(command)'.")
     }
 }

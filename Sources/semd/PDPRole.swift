@@ -3,7 +3,9 @@ import Foundation
 import SEMCredentials
 import SEMCrypto
 import SEMLogging
+import SEMFederation
 import SEMPolicy
+import SEMRegistry
 import SEMTransport
 
 enum PDPRole {
@@ -26,6 +28,8 @@ enum PDPRole {
         }
         let engine = try PolicyEngine(json: policy, facts: facts,
                                       options: PolicyEngineOptions(cacheTimeToLive: cacheTimeToLive), logger: logger)
+        let subscription = try subscribe(directory, domain: configuration.domain, localFacts: facts, engine: engine,
+                                         logger: logger)
 
         // Callers are the domain's servers: their certificates must chain to the domain
         // root and be unrevoked according to the CA's OCSP responder (CRL as fallback).
@@ -49,7 +53,26 @@ enum PDPRole {
                       + "rules=\(engine.document.rules.count)")
         StopSignal.wait()
         logger.notice("pdp.stopping")
+        subscription?.stop()
         _ = server.shutdown(gracePeriod: .seconds(5))
         return 0
+    }
+
+    /// With federation.json, the facts become the local ones plus what the SMI's trust
+    /// list says about this domain (registered servers, partners, agreements), replaced
+    /// whenever a newer list is accepted.
+    static func subscribe(_ directory: DomainDirectory, domain: String, localFacts: ExternalFacts, engine: PolicyEngine,
+                          logger: Logger) throws -> TrustListSubscription? {
+        guard let settings = try directory.federationSettings() else { return nil }
+        let subscription = try TrustListSubscription(directory: directory, settings: settings, logger: logger) { list in
+            do {
+                _ = engine.updateFacts(localFacts.merging(try list.externalFacts(for: domain)))
+                logger.notice("pdp.trust-list", ["sequence": list.sequence, "agreements": list.agreements.count])
+            } catch {
+                logger.error("pdp.trust-list.unusable", ["sequence": list.sequence, "error": "\(error)"])
+            }
+        }
+        subscription.start()
+        return subscription
     }
 }

@@ -9,7 +9,10 @@ Runs one CryptoNET SEM server role until SIGTERM or SIGINT, then shuts down grac
   ca     the domain's certificate authority: EST enrolment and the directory over HTTPS,
          CRL and OCSP over HTTP (FILE is the domain's ca.json)
   pdp    the domain's policy decision point: decisions over HTTPS for the domain's
-         servers, which authenticate with their certificates (FILE is pdp.json)
+         servers, which authenticate with their certificates (FILE is pdp.json); with
+         federation.json beside it, partners and agreements come from the SMI's trust list
+  smi    the federation registry: trust list, registrations, agreements and the log over
+         HTTPS, as leader or as a follower of one (FILE is smi.json)
 
 The keys are unlocked with $SEM_KEY_PASSPHRASE (key files) or $SEM_TOKEN_PIN (token),
 or the secret file the configuration names. When a role is ready it prints one line
@@ -29,6 +32,7 @@ CommandRunner.run(program: "semd", usage: usage) {
     switch role {
     case "ca": return try CARole.run(options)
     case "pdp": return try PDPRole.run(options)
+    case "smi": return try SMIRole.run(options)
     default: throw UsageError("Unknown role '\(role)'.")
     }
 }

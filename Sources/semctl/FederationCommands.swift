@@ -1,0 +1,124 @@
+// A domain administrator's federation commands: register the domain with the SMI, and
+// propose, accept, terminate or show bilateral agreements. Everything sent is signed with
+// the domain's administrator key (label domain-admin) and checked again by the SMI.
+import Foundation
+import SEMCommandLine
+import SEMCredentials
+import SEMCrypto
+import SEMFederation
+import SEMPolicy
+import SEMRegistry
+
+enum FederationCommands {
+    /// semctl smi register --smi URL --smi-root FILE --smi-signer FILE [--refresh S] [--domain-dir D]
+    static func register(_ arguments: ArraySlice<String>) throws -> Int32 {
+        let parsed = try Arguments(arguments, options: ["domain-dir", "smi", "smi-root", "smi-signer", "refresh"])
+        try parsed.expectPositionals(atMost: 0)
+        let directory = try domainDirectory(parsed)
+        var settings = FederationSettings(smi: try parsed.required("smi"))
+        if let text = parsed.value("refresh") {
+            guard let seconds = Double(text), seconds >= 0.2 else { throw UsageError("--refresh must be at least 0.2 seconds.") }
+            settings.refreshSeconds = seconds
+        }
+        // The two SMI certificates come from the SMI operator out of band; keep copies.
+        for (source, target) in [(try parsed.required("smi-root"), settings.smiRoot),
+                                 (try parsed.required("smi-signer"), settings.smiSigner)] {
+            let certificate = try SMIDirectory.readCertificate(URL(fileURLWithPath: source))
+            try Data(certificate.pemEncoded.utf8).write(to: directory.path(target), options: .atomic)
+        }
+        let mail = try directory.mailConfiguration()
+        let mailCertificate = try directory.certificate(DomainPKI.KeyLabel.server("mail"))
+        guard let hostName = mailCertificate.dnsNames.first else {
+            throw UsageError("The mail server certificate names no host.")
+        }
+        let registration = DomainRegistration(
+            domain: directory.domain, rootCertificate: try directory.certificate(DomainPKI.KeyLabel.root),
+            servers: [TrustedServer(role: "mail", hostName: hostName, smtp: mail.smtp.description,
+                                    https: mail.https.description, certificate: mailCertificate)])
+        let sequence = try directory.smiClient(settings).register(try registration.signedRequest(by: administrator(directory)))
+        try directory.writeFederationSettings(settings)
+        print("\(directory.domain): registration recorded by \(settings.smi) (log entry \(sequence)); "
+              + "it enters the trust list once the SMI operator approves it")
+        return 0
+    }
+
+    static func agreement(_ arguments: [String]) throws -> Int32 {
+        guard let verb = arguments.first else { throw UsageError("Expected 'agreement propose|accept|terminate|show'.") }
+        let parsed = try Arguments(arguments.dropFirst(), options: ["domain-dir", "id", "days", "minimum-assurance"],
+                                   flags: ["one-way", "receipts"])
+        try parsed.expectPositionals(atMost: 1)
+        let directory = try domainDirectory(parsed)
+        guard let settings = try directory.federationSettings() else {
+            throw UsageError("The domain \(directory.domain) has not registered with an SMI (semctl smi register).")
+        }
+        let smi = try directory.smiClient(settings)
+        switch verb {
+        case "propose":
+            let partner = try parsed.positional(0, "the partner domain").lowercased()
+            let agreement = try BilateralAgreement.propose(try terms(parsed, local: directory.domain, partner: partner),
+                                                           signer: try administrator(directory))
+            let sequence = try smi.propose(agreement)
+            print("proposed agreement \(agreement.terms.id) to \(partner) (log entry \(sequence))")
+        case "accept":
+            var agreement = try smi.agreement(id: try parsed.positional(0, "the agreement id"))
+            guard agreement.terms.acceptingDomain == directory.domain else {
+                throw UsageError("Agreement \(agreement.terms.id) is proposed to \(agreement.terms.acceptingDomain), "
+                                 + "not to \(directory.domain).")
+            }
+            let list = try currentTrustList(directory, settings, smi)
+            try agreement.accept(signer: try administrator(directory), verification: AgreementVerification(roots: list.roots),
+                                 at: Date())
+            let sequence = try smi.accept(agreement)
+            print("accepted agreement \(agreement.terms.id) from \(agreement.terms.proposingDomain) (log entry \(sequence))")
+        case "terminate":
+            let id = try parsed.positional(0, "the agreement id")
+            let request = try TerminationRequest(agreementId: id, domain: directory.domain).signed(by: administrator(directory))
+            let sequence = try smi.terminate(agreementId: id, signedRequest: request)
+            print("terminated agreement \(id) (log entry \(sequence))")
+        case "show":
+            let agreement = try smi.agreement(id: try parsed.positional(0, "the agreement id"))
+            print(String(decoding: try CanonicalJSON.encode(agreement.terms), as: UTF8.self))
+            print("state: \(agreement.state.rawValue)")
+        default:
+            throw UsageError("Unknown command 'agreement \(verb)'.")
+        }
+        return 0
+    }
+
+    /// The proposal's terms: mail allowed both ways (or only local → partner with
+    /// --one-way) for every user, for --days days from now.
+    private static func terms(_ parsed: Arguments, local: String, partner: String) throws -> BilateralTerms {
+        let days = try parsed.value("days").map { text -> Int in
+            guard let days = Int(text), (1...3650).contains(days) else { throw UsageError("--days must be from 1 to 3650.") }
+            return days
+        } ?? 365
+        let assuranceName = parsed.value("minimum-assurance") ?? "low"
+        guard let assurance = SEMPolicy.AssuranceLevel(rawValue: assuranceName) else {
+            throw UsageError("--minimum-assurance must be low, substantial or high.")
+        }
+        let conditions = AgreementConditions(minimumAssurance: assurance, receiptsRequired: parsed.flag("receipts"))
+        var directions = [AgreementDirection(from: local, to: partner, conditions: conditions)]
+        if !parsed.flag("one-way") { directions.append(AgreementDirection(from: partner, to: local, conditions: conditions)) }
+        let now = Date()
+        return BilateralTerms(id: parsed.value("id") ?? "\(local)-\(partner)", proposingDomain: local, acceptingDomain: partner,
+                              proposer: "admin@\(local)", directions: directions, notBefore: now.addingTimeInterval(-60),
+                              notAfter: now.addingTimeInterval(TimeInterval(days) * 86400))
+    }
+
+    /// The SMI's current list, verified against the pinned signer (and adopted, so the
+    /// domain's cache moves forward too).
+    private static func currentTrustList(_ directory: DomainDirectory, _ settings: FederationSettings,
+                                         _ smi: SMIClient) throws -> TrustList {
+        let consumer = try TrustListConsumer(pinnedSigner: try SMIDirectory.readCertificate(directory.path(settings.smiSigner)),
+                                             cacheURL: directory.path(settings.trustListCache))
+        return try consumer.accept(der: try smi.trustList(), at: Date())
+    }
+
+    /// The domain administrator's signer, with the issuing CA certificate as its chain.
+    private static func administrator(_ directory: DomainDirectory) throws -> CMSSigner {
+        let keyStore = try directory.caConfiguration().keys.open(relativeTo: directory.url)
+        return try CMSSigner(key: try keyStore.privateKey(label: DomainPKI.KeyLabel.administrator),
+                             certificate: try directory.certificate(DomainPKI.KeyLabel.administrator),
+                             chain: [try directory.certificate(DomainPKI.KeyLabel.issuing)])
+    }
+}
