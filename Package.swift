@@ -130,8 +130,8 @@ let package = Package(
                     swiftSettings: strict),
         // The programs as people run them, driven from outside.
         .testTarget(name: "SEMEndToEndTests",
-                    dependencies: ["semctl", "semd", "SEMCrypto", "SEMFederation", "SEMRegistry", "SEMTransport",
-                                   "SEMTestSupport"],
+                    dependencies: ["semctl", "semd", "SEMCredentials", "SEMCrypto", "SEMFederation", "SEMRegistry",
+                                   "SEMTransport", "SEMLogging", "SEMTestSupport"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -3,8 +3,8 @@
 // form, sequence, hash link, pinned signer, signature, state rules), then mirrors the
 // leader's signed trust list once its own log supports exactly that list.
 //
-// A refused entry or list is logged with its sequence and reason and kept as `lastRefusal`
-// (shown by GET /v1/status). The refused entry's digest is remembered so that the same
+// A refused entry or list is logged with its sequence and reason and kept (shown by
+// GET /v1/status). The refused entry's digest is remembered so that the same
 // bytes are neither imported nor reported again on every pull; the follower keeps asking,
 // and reports again only when different bytes arrive. Entries before a refused one stay
 // imported. A list that does not match the follower's log is usually a race (the leader
@@ -26,10 +26,12 @@ public final class SMIFollower: @unchecked Sendable {
     let logger: Logger
     private let lock = NSLock()
     private var stopped = false
-    /// Digests of the last refused entry bytes and the last refused list reason.
+    /// Digests of the last refused entry bytes and the last refused list reason, and what
+    /// was said about each.
     private var refusedEntry: String?
     private var refusedList: String?
-    private var refusal: String?
+    private var entryRefusal: String?
+    private var listRefusal: String?
 
     public init(log: RegistryLog, leader: SMIClient, pinnedSigner: Certificate, interval: TimeInterval = 5,
                 logger: Logger = .disabled) {
@@ -40,8 +42,10 @@ public final class SMIFollower: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// The last refusal, "entry N: reason" or "trust list: reason"; nil when none.
-    public var lastRefusal: String? { lock.withLock { refusal } }
+    /// The last refused entry, "entry N: code: reason"; nil when none.
+    public var lastEntryRefusal: String? { lock.withLock { entryRefusal } }
+    /// The last refused trust list, with the reason; nil when none.
+    public var lastTrustListRefusal: String? { lock.withLock { listRefusal } }
 
     /// Pulls on a new thread every `interval` seconds until `stop()`.
     public func start() {
@@ -72,7 +76,7 @@ public final class SMIFollower: @unchecked Sendable {
             try log.mirror(try leader.trustList(), pinnedSigner: pinnedSigner)
         } catch let error as RegistryError where error.code == .trustListRefused {
             // Usually the leader moved on between the two requests; the next round catches up.
-            report("trust list", error.reason, digest: error.reason, slot: \.refusedList)
+            report("trust list", error.reason, digest: error.reason, slot: \.refusedList, said: \.listRefusal)
         } catch {
             logger.warning("smi.follower.trust-list-failed", ["leader": leader.url, "error": "\(error)"])
         }
@@ -94,17 +98,19 @@ public final class SMIFollower: @unchecked Sendable {
             let index = Int(newHead - head)
             let refusedBytes = index < received.count ? received[index] : first
             report("entry \(error.sequence ?? newHead + 1)", "\(error.code.rawValue): \(error.reason)",
-                   digest: Digest.sha256(refusedBytes).hexString, slot: \.refusedEntry)
+                   digest: Digest.sha256(refusedBytes).hexString, slot: \.refusedEntry,
+                   said: \.entryRefusal)
             return index
         }
     }
 
     private func report(_ subject: String, _ reason: String, digest: String,
-                        slot: ReferenceWritableKeyPath<SMIFollower, String?>) {
+                        slot: ReferenceWritableKeyPath<SMIFollower, String?>,
+                        said: ReferenceWritableKeyPath<SMIFollower, String?>) {
         let isNew = lock.withLock {
             defer {
                 self[keyPath: slot] = digest
-                refusal = "\(subject): \(reason)"
+                self[keyPath: said] = "\(subject): \(reason)"
             }
             return self[keyPath: slot] != digest
         }

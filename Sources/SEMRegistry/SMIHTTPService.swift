@@ -33,8 +33,10 @@ public struct SMIStatus: Codable, Sendable, Equatable {
     public var head: UInt64
     public var headHash: String
     public var trustListSequence: UInt64?
-    /// A follower's last refused entry or list, with the reason.
-    public var refusal: String?
+    /// A follower's last refused entry, with the reason.
+    public var refusedEntry: String?
+    /// A follower's last refused trust list, with the reason (usually a race it recovers from).
+    public var refusedTrustList: String?
 }
 
 /// The routes of `semd smi` over a registry log.
@@ -111,7 +113,8 @@ public struct SMIHTTPService: Sendable {
                                trustListSequence: try log.latestTrustList()?.sequence)
         if case .follower(_, let replication) = mode {
             status.role = "follower"
-            status.refusal = replication.lastRefusal
+            status.refusedEntry = replication.lastEntryRefusal
+            status.refusedTrustList = replication.lastTrustListRefusal
         }
         return status
     }

@@ -35,24 +35,9 @@ struct PDPServerTests {
                                         environment: environment, readyText: "semd pdp ready")
         defer { pdp.stop() }
 
-        // The mail server's key, opened with the domain passphrase for curl.
-        let exported = try scratch.run("openssl", ["pkey", "-in", scratch.path("alpha.test/keys/tls-mail.key.pem"),
-                                            "-passin", "env:SEM_KEY_PASSPHRASE", "-out", "mail.key"], environment: environment)
-        #expect(exported.status == 0, "\(exported.errors)")
+        let probe = try PDPProbe(scratch: scratch, domain: "alpha.test", port: ports[4], environment: environment)
         func ask(_ path: String, _ body: String, certificate: Bool = true) throws -> (status: Int, body: String) {
-            try scratch.write("request.json", body)
-            var arguments = ["--silent", "--show-error", "--cacert", scratch.path("alpha.test/pki/root-ca.pem"),
-                             "--resolve", "pdp.alpha.test:\(ports[4]):127.0.0.1", "-H", "Content-Type: application/json",
-                             "--data-binary", "@request.json", "--write-out", "\n%{http_code}",
-                             "https://pdp.alpha.test:\(ports[4])\(path)"]
-            if certificate {
-                arguments += ["--cert", scratch.path("alpha.test/pki/tls-mail.pem"), "--key", scratch.path("mail.key")]
-            }
-            let result = try scratch.run("curl", arguments)
-            let text = result.output
-            let newline = text.lastIndex(of: "\n") ?? text.endIndex
-            let status = newline < text.endIndex ? Int(text[text.index(after: newline)...]) ?? 0 : 0
-            return (status, String(text[..<newline]))
+            try probe.ask(path, body, certificate: certificate)
         }
 
         let permitted = try ask("/v1/decisions", Self.sendLocal)

@@ -1,0 +1,172 @@
+// The SMI as operators and domain administrators use it: `semd smi` processes on loopback,
+// `semctl smi` and `semctl agreement`, a domain's PDP following the trust list, and a
+// follower that replicates the leader and refuses a tampered entry.
+import Foundation
+import SEMCredentials
+import SEMCrypto
+import SEMFederation
+import SEMLogging
+import SEMRegistry
+import SEMTestSupport
+import SEMTransport
+import Testing
+
+@Suite("SMI server", .serialized)
+struct SMIServerTests {
+    private let environment = ["SEM_KEY_PASSPHRASE": "smi server test"]
+
+    private func semctl(_ arguments: [String]) throws -> ToolResult {
+        try Programs.run("semctl", arguments, environment: environment)
+    }
+
+    @Test("registration, approval, an agreement's lifecycle, and a PDP that follows the trust list")
+    func federationLifecycle() throws {
+        let scratch = try ScratchDirectory()
+        let ports = try FreePorts.allocate(11)
+        let smi = try RunningSMI.start(in: scratch, port: ports[0], environment: environment)
+        defer { smi.process.stop() }
+        try createRegisteredDomain("alpha.test", in: scratch, ports: ports[1...5], smi: smi, environment: environment)
+        try createRegisteredDomain("beta.test", in: scratch, ports: ports[6...10], smi: smi, environment: environment)
+
+        // Registered but not approved: in the log, not in the list.
+        #expect(try smi.trustList().domains.isEmpty)
+        // The served list is CMS that openssl verifies up to the SMI root.
+        try scratch.write("list.der", try smi.client.trustList())
+        let verified = try scratch.openssl(["cms", "-verify", "-inform", "DER", "-in", scratch.path("list.der"),
+                                            "-CAfile", "\(smi.directory)/pki/smi-root.pem", "-purpose", "any"])
+        #expect(verified.status == 0, "\(verified.errors)")
+        #expect(verified.output.contains("\"domains\":[]"))
+
+        #expect(try semctl(["smi", "approve", "alpha.test", "--smi-dir", smi.directory]).status == 0)
+        #expect(try smi.trustList().domains.map(\.name) == ["alpha.test"])
+        #expect(try semctl(["smi", "approve", "beta.test", "--smi-dir", smi.directory]).status == 0)
+        #expect(try smi.trustList().domains.map(\.name) == ["alpha.test", "beta.test"])
+
+        let alpha = scratch.path("alpha.test"), beta = scratch.path("beta.test")
+        let ca = try BackgroundProcess(Programs.url("semd"), ["ca", "--config", "\(alpha)/ca.json"],
+                                       environment: environment, readyText: "semd ca ready")
+        defer { ca.stop() }
+        let pdp = try BackgroundProcess(Programs.url("semd"), ["pdp", "--config", "\(alpha)/pdp.json"],
+                                        environment: environment, readyText: "semd pdp ready")
+        defer { pdp.stop() }
+        let probe = try PDPProbe(scratch: scratch, domain: "alpha.test", port: ports[5], environment: environment)
+        #expect(try probe.decision(from: "alice@alpha.test", to: "bob@beta.test") == "deny")
+
+        // Proposed by alpha, accepted by beta: the PDP imports the agreement.
+        let proposed = try semctl(["agreement", "propose", "beta.test", "--id", "alpha-beta", "--receipts",
+                                   "--domain-dir", alpha])
+        #expect(proposed.status == 0, "\(proposed.all)")
+        #expect(try smi.trustList().agreements.isEmpty)
+        let wrongParty = try semctl(["agreement", "accept", "alpha-beta", "--domain-dir", alpha])
+        #expect(wrongParty.status != 0)
+        #expect(wrongParty.errors.contains("proposed to beta.test"))
+        let accepted = try semctl(["agreement", "accept", "alpha-beta", "--domain-dir", beta])
+        #expect(accepted.status == 0, "\(accepted.all)")
+        let listed = try smi.trustList()
+        #expect(listed.agreements.map(\.terms.id) == ["alpha-beta"])
+        #expect(listed.directionTerms(from: "alpha.test", to: "beta.test")?.receiptsRequired == true)
+        #expect(eventually { try probe.decision(from: "alice@alpha.test", to: "bob@beta.test") == "permit" },
+                "\(pdp.standardError.suffix(2000))")
+        #expect(try probe.decision(from: "alice@alpha.test", to: "carol@gamma.test") == "deny")
+
+        // Terminated by beta with a signed request: gone from the next list, and from the PDP.
+        let terminated = try semctl(["agreement", "terminate", "alpha-beta", "--domain-dir", beta])
+        #expect(terminated.status == 0, "\(terminated.all)")
+        #expect(try smi.trustList().agreements.isEmpty)
+        #expect(eventually { try probe.decision(from: "alice@alpha.test", to: "bob@beta.test") == "deny" })
+        let again = try semctl(["agreement", "terminate", "alpha-beta", "--domain-dir", alpha])
+        #expect(again.status != 0)
+        #expect(again.errors.contains("already terminated"), "\(again.errors)")
+
+        // Suspending a domain takes it out of the list.
+        #expect(try semctl(["smi", "suspend", "beta.test", "--reason", "audit", "--smi-dir", smi.directory]).status == 0)
+        #expect(try smi.trustList().domains.map(\.name) == ["alpha.test"])
+        let checked = try semctl(["smi", "verify", "--smi-dir", smi.directory])
+        #expect(checked.status == 0)
+        #expect(checked.output.contains("log verifies: 8 entries"), "\(checked.output)")
+    }
+
+    @Test("a follower replicates the leader, refuses changes, and refuses an entry tampered with on the wire")
+    func replication() throws {
+        let scratch = try ScratchDirectory()
+        let ports = try FreePorts.allocate(9)
+        let smi = try RunningSMI.start(in: scratch, port: ports[0], environment: environment)
+        defer { smi.process.stop() }
+        try createRegisteredDomain("alpha.test", in: scratch, ports: ports[1...5], smi: smi, environment: environment)
+        #expect(try semctl(["smi", "approve", "alpha.test", "--smi-dir", smi.directory]).status == 0)
+
+        let follower = try startFollower(scratch, "follower", leader: smi.url, port: ports[6], smi: smi)
+        defer { follower.process.stop() }
+        #expect(eventually { try follower.client.status().trustListSequence != nil }, "\(follower.process.standardError)")
+        #expect(try follower.client.status().head == 2)
+        #expect(try follower.client.trustList() == (try smi.client.trustList()))
+        #expect(try follower.trustList().domains.map(\.name) == ["alpha.test"])
+        #expect(throws: HTTPRemoteError.self) { try follower.client.register(Data("{}".utf8)) }
+        do { try follower.client.register(Data("{}".utf8)) } catch let error as HTTPRemoteError {
+            #expect(error.status == 503)
+            #expect(error.code == "read-only")
+        }
+
+        // A man in the middle holding the leader's TLS key alters entry 2 on the wire.
+        let leaderDirectory = SMIDirectory(url: URL(fileURLWithPath: smi.directory))
+        let leaderKeys = try leaderDirectory.configuration().keys.open(relativeTo: leaderDirectory.url,
+                                                                       environment: environment)
+        let proxy = try TamperingProxy(leader: smi.client, credential: try leaderDirectory.tlsCredential(keyStore: leaderKeys),
+                                       port: ports[7])
+        defer { proxy.stop() }
+        let victim = try startFollower(scratch, "victim", leader: "https://127.0.0.1:\(ports[7])", port: ports[8], smi: smi)
+        defer { victim.process.stop() }
+        #expect(eventually { try victim.client.status().refusedEntry != nil }, "\(victim.process.standardError)")
+        let status = try victim.client.status()
+        #expect(status.head == 1)
+        #expect(status.refusedEntry?.contains("entry 2") == true, "\(status.refusedEntry ?? "")")
+        #expect(status.refusedEntry?.contains("signature-invalid") == true, "\(status.refusedEntry ?? "")")
+        #expect(victim.process.standardError.contains("smi.follower.refused"))
+        // Its log stops before the forgery and it serves no list its log cannot support.
+        #expect(throws: HTTPRemoteError.self) { try victim.client.trustList() }
+        #expect(try smi.client.status().head == 2)
+    }
+
+    private func startFollower(_ scratch: ScratchDirectory, _ name: String, leader: String, port: UInt16,
+                               smi: RunningSMI) throws -> RunningSMI {
+        try RunningSMI.start(in: scratch, name: name, port: port, environment: environment, initArguments: [
+            "smi", "follower", scratch.path(name), "--leader", leader, "--smi-dir", smi.directory, "--port", "\(port)",
+            "--interval", "0.2"])
+    }
+}
+
+/// An HTTPS server with the leader's own TLS certificate that relays the leader's log and
+/// trust list, changing one byte of entry 2 on the way.
+final class TamperingProxy: Sendable {
+    let server: HTTPServer
+
+    init(leader: SMIClient, credential: CertifiedKey, port: UInt16) throws {
+        var router = HTTPRouter<HTTPHandler>()
+        router.add("GET", "/v1/log") { request in
+            let after = UInt64(request.target.queryValue("after") ?? "0") ?? 0
+            let entries = try leader.logEntries(after: after).enumerated().map { offset, bytes in
+                after + UInt64(offset) + 1 == 2 ? bytes.replacingFirst("approved by", with: "approved bz") : bytes
+            }
+            return try .json(entries.map { $0.base64EncodedString() })
+        }
+        router.add("GET", "/v1/trust-list") { _ in
+            HTTPResponse(headers: ["Content-Type": "application/cms"], bytes: try leader.trustList())
+        }
+        let tls = try TLSContext(.server(chain: [credential.certificate], key: credential.key))
+        server = try HTTPServer(configuration: HTTPServerConfiguration(listener: ListenerConfiguration(
+            host: "127.0.0.1", port: port, tls: tls, name: "tampering-proxy")), router: router, logger: .disabled)
+        server.start()
+    }
+
+    func stop() { _ = server.shutdown(gracePeriod: .seconds(1)) }
+}
+
+extension Data {
+    /// A copy with the first occurrence of `old` replaced by `new` (same length or not).
+    func replacingFirst(_ old: String, with new: String) -> Data {
+        guard let range = range(of: Data(old.utf8)) else { return self }
+        var copy = self
+        copy.replaceSubrange(range, with: Data(new.utf8))
+        return copy
+    }
+}
