@@ -13,6 +13,9 @@ import SEMFederation
 public enum RegistryEntryKind: String, Sendable, Codable, CaseIterable {
     case domainRegistered, domainApproved, domainSuspended, profileUpdated, serverAdded, serverRemoved, keyRolled
     case agreementProposed, agreementAccepted, agreementTerminated
+    /// Multilateral agreements: formed by a founding member, joined by each other member;
+    /// `agreementTerminated` ends them too.
+    case groupFormed, groupJoined
 }
 
 /// The SMI signer's signature on an entry.

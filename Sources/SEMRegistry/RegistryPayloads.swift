@@ -73,3 +73,11 @@ public struct TerminationPayload: Sendable, Equatable, Codable {
         self.request = request
     }
 }
+
+/// Payload of `groupFormed` and `groupJoined`: the multilateral agreement with its member
+/// signatures so far.
+public struct GroupPayload: Sendable, Equatable, Codable {
+    public var agreement: MultilateralAgreement
+
+    public init(agreement: MultilateralAgreement) { self.agreement = agreement }
+}

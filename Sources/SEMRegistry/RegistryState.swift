@@ -28,6 +28,9 @@ public struct RegisteredDomain: Sendable, Equatable {
 public struct RegistryState: Sendable {
     public private(set) var domains: [String: RegisteredDomain] = [:]
     public private(set) var agreements: [String: BilateralAgreement] = [:]
+    /// Multilateral agreements by id; `terminatedGroups` holds the ids that were ended.
+    public internal(set) var groups: [String: MultilateralAgreement] = [:]
+    public internal(set) var terminatedGroups: Set<String> = []
     /// The sequence number of the last entry applied; 0 for none.
     public private(set) var sequence: UInt64 = 0
 
@@ -91,7 +94,9 @@ public struct RegistryState: Sendable {
             let terms = agreement.terms
             guard agreement.state == .proposed else { throw refuse("A proposal must be in state proposed.") }
             guard terms.proposingDomain == name else { throw refuse("Agreement \"\(terms.id)\" is not proposed by \(name).") }
-            guard agreements[terms.id] == nil else { throw refuse("Agreement \"\(terms.id)\" already exists.") }
+            guard agreements[terms.id] == nil, groups[terms.id] == nil else {
+                throw refuse("Agreement \"\(terms.id)\" already exists.")
+            }
             for party in [terms.proposingDomain, terms.acceptingDomain] where domains[party]?.status != .approved {
                 throw refuse("Agreement \"\(terms.id)\" names \(party), which is not an approved domain.")
             }
@@ -112,6 +117,10 @@ public struct RegistryState: Sendable {
         case .agreementTerminated:
             let payload = try entry.payload(as: TerminationPayload.self)
             let id = payload.agreementId
+            if groups[id] != nil {
+                try terminateGroup(id, by: name, request: payload.request, at: entry.time, number)
+                break
+            }
             guard var agreement = agreements[id], agreement.state != .terminated else {
                 throw refuse("Agreement \"\(id)\" does not exist or is already terminated.")
             }
@@ -123,6 +132,10 @@ public struct RegistryState: Sendable {
             }
             try agreement.terminate(at: entry.time)
             agreements[id] = agreement
+        case .groupFormed:
+            try formGroup(try entry.payload(as: GroupPayload.self).agreement, by: name, at: entry.time, number)
+        case .groupJoined:
+            try joinGroup(try entry.payload(as: GroupPayload.self).agreement, by: name, at: entry.time, number)
         }
         sequence = number
     }
@@ -140,7 +153,7 @@ public struct RegistryState: Sendable {
                                  TrustedDomain(name: $0.name, status: .active, rootCertificate: $0.rootCertificate,
                                                servers: $0.servers, profile: $0.profile)
                              },
-                             agreements: accepted)
+                             agreements: accepted, multilateralAgreements: listedGroups(approved: names))
         try list.validate()
         return list
     }
@@ -169,7 +182,7 @@ public struct RegistryState: Sendable {
         }
     }
 
-    private func checkTermination(_ der: Data, id: String, by name: String, at time: Date, _ number: UInt64) throws {
+    func checkTermination(_ der: Data, id: String, by name: String, at time: Date, _ number: UInt64) throws {
         guard let root = domains[name]?.rootCertificate else {
             throw RegistryError(.invalidTransition, sequence: number, "The domain \(name) is not registered.")
         }
@@ -184,7 +197,7 @@ public struct RegistryState: Sendable {
         }
     }
 
-    private func verify(_ agreement: BilateralAgreement, at time: Date, _ number: UInt64) throws {
+    func verify(_ agreement: BilateralAgreement, at time: Date, _ number: UInt64) throws {
         let verification = AgreementVerification(roots: domains.mapValues(\.rootCertificate))
         do { try agreement.verifySignatures(verification, at: time) } catch let error as FederationError {
             throw RegistryError(.invalidTransition, sequence: number,

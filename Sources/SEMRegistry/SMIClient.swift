@@ -57,14 +57,26 @@ public struct SMIClient: Sendable {
         }
     }
 
-    /// An agreement in any state, as the SMI recorded it.
+    /// A bilateral agreement in any state, as the SMI recorded it.
     public func agreement(id: String) throws -> BilateralAgreement {
-        let body = try call { client in
-            let response = try client.send(HTTPClientRequest(method: "GET", target: "/v1/agreements/\(Self.escape(id))"))
-            guard response.status == 200 else { throw response.remoteError() }
-            return try response.body.readAll(limit: SMIHTTPService.maximumAgreementBytes)
-        }
-        return try SMIHTTPService.decodeAgreement(body)
+        try SMIHTTPService.decodeAgreement(try get("/v1/agreements/\(Self.escape(id))"))
+    }
+
+    /// A multilateral agreement with the signatures recorded so far.
+    public func group(id: String) throws -> MultilateralAgreement {
+        try SMIHTTPService.decodeGroup(try get("/v1/groups/\(Self.escape(id))"))
+    }
+
+    /// Records a new multilateral agreement signed by its founder.
+    @discardableResult
+    public func formGroup(_ group: MultilateralAgreement) throws -> UInt64 {
+        try post("/v1/groups", try CanonicalJSON.encode(group), type: "application/json")
+    }
+
+    /// Records one more member's signature.
+    @discardableResult
+    public func joinGroup(_ group: MultilateralAgreement) throws -> UInt64 {
+        try post("/v1/groups/\(Self.escape(group.terms.id))/members", try CanonicalJSON.encode(group), type: "application/json")
     }
 
     /// Submits a signed registration request; returns the log entry's sequence.
@@ -90,6 +102,14 @@ public struct SMIClient: Sendable {
     }
 
     private struct Appended: Decodable { let sequence: UInt64 }
+
+    private func get(_ target: String) throws -> Data {
+        try call { client in
+            let response = try client.send(HTTPClientRequest(method: "GET", target: target))
+            guard response.status == 200 else { throw response.remoteError() }
+            return try response.body.readAll(limit: SMIHTTPService.maximumAgreementBytes)
+        }
+    }
 
     private func post(_ target: String, _ body: Data, type: String) throws -> UInt64 {
         try call { client in

@@ -32,6 +32,24 @@ extension SMIHTTPService {
                                            payload: AgreementPayload(agreement: agreement), signer: signer)
             }
         }
+        router.add("POST", "/v1/groups", bodyLimit: Int64(Self.maximumAgreementBytes)) { request in
+            try self.change(request, limit: Self.maximumAgreementBytes) { body, signer in
+                let group = try Self.decodeGroup(body)
+                guard let founder = group.joinedDomains.first else {
+                    throw RegistryError(.invalidPayload, "The agreement carries no founder's signature.")
+                }
+                return try self.log.append(.groupFormed, domain: founder, payload: GroupPayload(agreement: group), signer: signer)
+            }
+        }
+        router.add("POST", "/v1/groups/{id}/members", bodyLimit: Int64(Self.maximumAgreementBytes)) { request in
+            try self.change(request, limit: Self.maximumAgreementBytes) { body, signer in
+                let group = try Self.decodeGroup(body)
+                guard group.terms.id == request.parameters["id"], let member = group.joinedDomains.last else {
+                    throw RegistryError(.invalidPayload, "The joining is not for the agreement in the address.")
+                }
+                return try self.log.append(.groupJoined, domain: member, payload: GroupPayload(agreement: group), signer: signer)
+            }
+        }
         router.add("POST", "/v1/agreements/{id}/termination", bodyLimit: signedLimit) { request in
             try self.change(request, limit: AdministratorSignature.maximumBytes) { body, signer in
                 let id = request.parameters["id"] ?? ""
@@ -66,6 +84,12 @@ extension SMIHTTPService {
     static func decodeAgreement(_ body: Data) throws -> BilateralAgreement {
         do { return try CanonicalJSON.decodeCanonical(BilateralAgreement.self, from: body) } catch let error as FederationError {
             throw RegistryError(.invalidPayload, "The agreement is not canonical JSON: \(error.reason)")
+        }
+    }
+
+    static func decodeGroup(_ body: Data) throws -> MultilateralAgreement {
+        do { return try CanonicalJSON.decodeCanonical(MultilateralAgreement.self, from: body) } catch let error as FederationError {
+            throw RegistryError(.invalidPayload, "The multilateral agreement is not canonical JSON: \(error.reason)")
         }
     }
 

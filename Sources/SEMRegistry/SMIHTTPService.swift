@@ -6,10 +6,15 @@
 //                                            a follower's last refusal
 //   GET  /v1/log?after=N&limit=M             stored entry bytes after N, base64 in a JSON array
 //   GET  /v1/agreements/{id}                 an agreement in any state, canonical JSON
+//   GET  /v1/groups/{id}                     a multilateral agreement, canonical JSON
 //   POST /v1/registrations                   a signed registration request (DER CMS)
 //   POST /v1/agreements                      a proposed agreement (canonical JSON)
 //   POST /v1/agreements/{id}/acceptance      the accepted agreement (canonical JSON)
-//   POST /v1/agreements/{id}/termination     a signed TerminationRequest (DER CMS)
+//   POST /v1/agreements/{id}/termination     a signed TerminationRequest (DER CMS); ends a
+//                                            bilateral or a multilateral agreement
+//   POST /v1/groups                          a new multilateral agreement with its founder's
+//                                            signature (canonical JSON)
+//   POST /v1/groups/{id}/members             the agreement with one more member's signature
 //
 // A follower serves the GET routes from its replicated log and answers every POST with
 // 503 `read-only`, naming the leader. Errors are {"error": <RegistryError code>, "message"}:
@@ -86,6 +91,15 @@ public struct SMIHTTPService: Sendable {
                     return .error(status: 404, code: "unknown-agreement", message: "There is no agreement \"\(id)\".")
                 }
                 return HTTPResponse(headers: ["Content-Type": "application/json"], bytes: try CanonicalJSON.encode(agreement))
+            }
+        }
+        router.add("GET", "/v1/groups/{id}") { request in
+            try self.registryCall {
+                let id = request.parameters["id"] ?? ""
+                guard let group = try self.log.state().groups[id] else {
+                    return .error(status: 404, code: "unknown-agreement", message: "There is no multilateral agreement \"\(id)\".")
+                }
+                return HTTPResponse(headers: ["Content-Type": "application/json"], bytes: try CanonicalJSON.encode(group))
             }
         }
         addChanges(to: &router)

@@ -43,8 +43,10 @@ enum FederationCommands {
     }
 
     static func agreement(_ arguments: [String]) throws -> Int32 {
-        guard let verb = arguments.first else { throw UsageError("Expected 'agreement propose|accept|terminate|show'.") }
-        let parsed = try Arguments(arguments.dropFirst(), options: ["domain-dir", "id", "days", "minimum-assurance"],
+        guard let verb = arguments.first else {
+            throw UsageError("Expected 'agreement propose|accept|group|join|terminate|show'.")
+        }
+        let parsed = try Arguments(arguments.dropFirst(), options: ["domain-dir", "id", "days", "minimum-assurance", "members"],
                                    flags: ["one-way", "receipts"])
         try parsed.expectPositionals(atMost: 1)
         let directory = try domainDirectory(parsed)
@@ -70,15 +72,41 @@ enum FederationCommands {
                                  at: Date())
             let sequence = try smi.accept(agreement)
             print("accepted agreement \(agreement.terms.id) from \(agreement.terms.proposingDomain) (log entry \(sequence))")
+        case "group":
+            let name = try parsed.positional(0, "the group's name")
+            let members = try parsed.required("members").split(separator: ",").map { $0.lowercased() }
+            let window = try validity(parsed)
+            var group = try MultilateralAgreement(terms: MultilateralTerms(
+                id: parsed.value("id") ?? name, name: name, members: Array(Set(members + [directory.domain])).sorted(),
+                conditions: try conditions(parsed), notBefore: window.notBefore, notAfter: window.notAfter))
+            let list = try currentTrustList(directory, settings, smi)
+            try group.join(directory.domain, signer: try administrator(directory),
+                           verification: AgreementVerification(roots: list.roots), at: Date())
+            let sequence = try smi.formGroup(group)
+            print("formed multilateral agreement \(group.terms.id) for \(group.terms.members.joined(separator: ", ")) "
+                  + "(log entry \(sequence))")
+        case "join":
+            var group = try smi.group(id: try parsed.positional(0, "the agreement id"))
+            let list = try currentTrustList(directory, settings, smi)
+            try group.join(directory.domain, signer: try administrator(directory),
+                           verification: AgreementVerification(roots: list.roots), at: Date())
+            let sequence = try smi.joinGroup(group)
+            print("joined multilateral agreement \(group.terms.id) (log entry \(sequence))")
         case "terminate":
             let id = try parsed.positional(0, "the agreement id")
             let request = try TerminationRequest(agreementId: id, domain: directory.domain).signed(by: administrator(directory))
             let sequence = try smi.terminate(agreementId: id, signedRequest: request)
             print("terminated agreement \(id) (log entry \(sequence))")
         case "show":
-            let agreement = try smi.agreement(id: try parsed.positional(0, "the agreement id"))
-            print(String(decoding: try CanonicalJSON.encode(agreement.terms), as: UTF8.self))
-            print("state: \(agreement.state.rawValue)")
+            let id = try parsed.positional(0, "the agreement id")
+            if let agreement = try? smi.agreement(id: id) {
+                print(String(decoding: try CanonicalJSON.encode(agreement.terms), as: UTF8.self))
+                print("state: \(agreement.state.rawValue)")
+            } else {
+                let group = try smi.group(id: id)
+                print(String(decoding: try CanonicalJSON.encode(group.terms), as: UTF8.self))
+                print("joined: \(group.joinedDomains.joined(separator: ", "))")
+            }
         default:
             throw UsageError("Unknown command 'agreement \(verb)'.")
         }
@@ -88,21 +116,32 @@ enum FederationCommands {
     /// The proposal's terms: mail allowed both ways (or only local → partner with
     /// --one-way) for every user, for --days days from now.
     private static func terms(_ parsed: Arguments, local: String, partner: String) throws -> BilateralTerms {
-        let days = try parsed.value("days").map { text -> Int in
-            guard let days = Int(text), (1...3650).contains(days) else { throw UsageError("--days must be from 1 to 3650.") }
-            return days
-        } ?? 365
+        let conditions = try conditions(parsed)
+        var directions = [AgreementDirection(from: local, to: partner, conditions: conditions)]
+        if !parsed.flag("one-way") { directions.append(AgreementDirection(from: partner, to: local, conditions: conditions)) }
+        let window = try validity(parsed)
+        return BilateralTerms(id: parsed.value("id") ?? "\(local)-\(partner)", proposingDomain: local, acceptingDomain: partner,
+                              proposer: "admin@\(local)", directions: directions, notBefore: window.notBefore,
+                              notAfter: window.notAfter)
+    }
+
+    /// --minimum-assurance and --receipts.
+    private static func conditions(_ parsed: Arguments) throws -> AgreementConditions {
         let assuranceName = parsed.value("minimum-assurance") ?? "low"
         guard let assurance = SEMPolicy.AssuranceLevel(rawValue: assuranceName) else {
             throw UsageError("--minimum-assurance must be low, substantial or high.")
         }
-        let conditions = AgreementConditions(minimumAssurance: assurance, receiptsRequired: parsed.flag("receipts"))
-        var directions = [AgreementDirection(from: local, to: partner, conditions: conditions)]
-        if !parsed.flag("one-way") { directions.append(AgreementDirection(from: partner, to: local, conditions: conditions)) }
+        return AgreementConditions(minimumAssurance: assurance, receiptsRequired: parsed.flag("receipts"))
+    }
+
+    /// From a minute ago (clock skew) to --days days (default 365) from now.
+    private static func validity(_ parsed: Arguments) throws -> (notBefore: Date, notAfter: Date) {
+        let days = try parsed.value("days").map { text -> Int in
+            guard let days = Int(text), (1...3650).contains(days) else { throw UsageError("--days must be from 1 to 3650.") }
+            return days
+        } ?? 365
         let now = Date()
-        return BilateralTerms(id: parsed.value("id") ?? "\(local)-\(partner)", proposingDomain: local, acceptingDomain: partner,
-                              proposer: "admin@\(local)", directions: directions, notBefore: now.addingTimeInterval(-60),
-                              notAfter: now.addingTimeInterval(TimeInterval(days) * 86400))
+        return (now.addingTimeInterval(-60), now.addingTimeInterval(TimeInterval(days) * 86400))
     }
 
     /// The SMI's current list, verified against the pinned signer (and adopted, so the

@@ -47,9 +47,13 @@ usage: semctl <command> [options]
   agreement propose PARTNER [--id ID] [--days N] [--one-way] [--receipts]
                     [--minimum-assurance low|substantial|high] [--domain-dir DIR]
   agreement accept ID [--domain-dir DIR]
+  agreement group NAME --members DOMAIN,... [--id ID] [--days N] [--receipts]
+                  [--minimum-assurance low|substantial|high] [--domain-dir DIR]
+  agreement join ID [--domain-dir DIR]
   agreement terminate ID [--domain-dir DIR]
   agreement show ID [--domain-dir DIR]
-        bilateral agreements through the SMI, signed by the domain administrator
+        bilateral and multilateral agreements through the SMI, signed by the domain
+        administrator; a multilateral agreement is in force among the members that joined
   policy check POLICY REQUEST [--json]
         explain the decision POLICY gives REQUEST (both JSON, see docs/POLICY.md): every
         rule, whether it matched or the first clause that failed, and the decision;

@@ -78,12 +78,24 @@ struct SMIServerTests {
         #expect(again.status != 0)
         #expect(again.errors.contains("already terminated"), "\(again.errors)")
 
+        // A multilateral agreement: formed by alpha, in force once beta joins, ended by beta.
+        let formed = try semctl(["agreement", "group", "research", "--members", "beta.test", "--domain-dir", alpha])
+        #expect(formed.status == 0, "\(formed.all)")
+        #expect(try smi.trustList().multilateralAgreements.isEmpty)
+        let joined = try semctl(["agreement", "join", "research", "--domain-dir", beta])
+        #expect(joined.status == 0, "\(joined.all)")
+        #expect(try smi.trustList().multilateralAgreements.map(\.joinedDomains) == [["alpha.test", "beta.test"]])
+        #expect(eventually { try probe.decision(from: "alice@alpha.test", to: "bob@beta.test") == "permit" })
+        #expect(try semctl(["agreement", "terminate", "research", "--domain-dir", beta]).status == 0)
+        #expect(try smi.trustList().multilateralAgreements.isEmpty)
+        #expect(eventually { try probe.decision(from: "alice@alpha.test", to: "bob@beta.test") == "deny" })
+
         // Suspending a domain takes it out of the list.
         #expect(try semctl(["smi", "suspend", "beta.test", "--reason", "audit", "--smi-dir", smi.directory]).status == 0)
         #expect(try smi.trustList().domains.map(\.name) == ["alpha.test"])
         let checked = try semctl(["smi", "verify", "--smi-dir", smi.directory])
         #expect(checked.status == 0)
-        #expect(checked.output.contains("log verifies: 8 entries"), "\(checked.output)")
+        #expect(checked.output.contains("log verifies: 11 entries"), "\(checked.output)")
     }
 
     @Test("a follower replicates the leader, refuses changes, and refuses an entry tampered with on the wire")
