@@ -10,9 +10,9 @@ import SEMPolicy
 import SEMRegistry
 
 enum FederationCommands {
-    /// semctl smi register --smi URL --smi-root FILE --smi-signer FILE [--refresh S] [--domain-dir D]
+    /// semctl smi register --smi URL --smi-root FILE --smi-signer FILE [--profile FILE] [--refresh S] [--domain-dir D]
     static func register(_ arguments: ArraySlice<String>) throws -> Int32 {
-        let parsed = try Arguments(arguments, options: ["domain-dir", "smi", "smi-root", "smi-signer", "refresh"])
+        let parsed = try Arguments(arguments, options: ["domain-dir", "smi", "smi-root", "smi-signer", "refresh", "profile"])
         try parsed.expectPositionals(atMost: 0)
         let directory = try domainDirectory(parsed)
         var settings = FederationSettings(smi: try parsed.required("smi"))
@@ -31,10 +31,17 @@ enum FederationCommands {
         guard let hostName = mailCertificate.dnsNames.first else {
             throw UsageError("The mail server certificate names no host.")
         }
+        var profile = DomainProfile()
+        if let file = parsed.value("profile") {
+            do { profile = try JSONDecoder().decode(DomainProfile.self, from: try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
+                throw UsageError("The profile \(file) is not a domain profile (docs/FEDERATION.md): \(error)")
+            }
+        }
         let registration = DomainRegistration(
             domain: directory.domain, rootCertificate: try directory.certificate(DomainPKI.KeyLabel.root),
             servers: [TrustedServer(role: "mail", hostName: hostName, smtp: mail.smtp.description,
-                                    https: mail.https.description, certificate: mailCertificate)])
+                                    https: mail.https.description, certificate: mailCertificate)],
+            profile: profile)
         let sequence = try directory.smiClient(settings).register(try registration.signedRequest(by: administrator(directory)))
         try directory.writeFederationSettings(settings)
         print("\(directory.domain): registration recorded by \(settings.smi) (log entry \(sequence)); "

@@ -41,9 +41,11 @@ usage: semctl <command> [options]
         let a registered domain into the trust list, or take it out
   smi list [--smi-dir DIR]       domains, agreements and the last trust list
   smi verify [--smi-dir DIR]     re-check every signature and hash link of the log
-  smi register --smi URL --smi-root FILE --smi-signer FILE [--refresh S] [--domain-dir DIR]
-        register the domain (root, mail server, profile) with the SMI, signed by the
-        domain administrator; writes federation.json, which the PDP then follows
+  smi register --smi URL --smi-root FILE --smi-signer FILE [--profile FILE] [--refresh S]
+               [--domain-dir DIR]
+        register the domain (root, mail server, profile: JSON as in docs/FEDERATION.md,
+        defaults otherwise) with the SMI, signed by the domain administrator; writes
+        federation.json, which the PDP then follows
   agreement propose PARTNER [--id ID] [--days N] [--one-way] [--receipts]
                     [--minimum-assurance low|substantial|high] [--domain-dir DIR]
   agreement accept ID [--domain-dir DIR]

@@ -46,17 +46,20 @@ struct FixtureError: Error, CustomStringConvertible {
 /// Creates a domain with `semctl domain init` on five of `ports` (mail HTTPS, SMTP, CA
 /// HTTPS, CA HTTP, PDP) and registers it with the SMI.
 func createRegisteredDomain(_ name: String, in scratch: ScratchDirectory, ports: ArraySlice<UInt16>, smi: RunningSMI,
-                            environment: [String: String]) throws {
+                            environment: [String: String], profile: String? = nil) throws {
     let ports = Array(ports)
     let created = try Programs.run("semctl", [
         "domain", "init", name, "--dir", scratch.url.path, "--mail-https-port", "\(ports[0])", "--smtp-port", "\(ports[1])",
         "--ca-https-port", "\(ports[2])", "--ca-http-port", "\(ports[3])", "--pdp-port", "\(ports[4])"],
         environment: environment)
     guard created.status == 0 else { throw FixtureError("domain init \(name) failed: \(created.all)") }
-    let registered = try Programs.run("semctl", [
-        "smi", "register", "--domain-dir", scratch.path(name), "--smi", smi.url, "--smi-root",
-        "\(smi.directory)/pki/smi-root.pem", "--smi-signer", "\(smi.directory)/pki/smi.pem", "--refresh", "0.3"],
-        environment: environment)
+    var arguments = ["smi", "register", "--domain-dir", scratch.path(name), "--smi", smi.url, "--smi-root",
+                     "\(smi.directory)/pki/smi-root.pem", "--smi-signer", "\(smi.directory)/pki/smi.pem", "--refresh", "0.3"]
+    if let profile {
+        try scratch.write("\(name)-profile.json", profile)
+        arguments += ["--profile", scratch.path("\(name)-profile.json")]
+    }
+    let registered = try Programs.run("semctl", arguments, environment: environment)
     guard registered.status == 0 else { throw FixtureError("smi register \(name) failed: \(registered.all)") }
 }
 

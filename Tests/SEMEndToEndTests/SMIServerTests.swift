@@ -14,6 +14,12 @@ import Testing
 @Suite("SMI server", .serialized)
 struct SMIServerTests {
     private let environment = ["SEM_KEY_PASSPHRASE": "smi server test"]
+    private static let smallProfile = """
+        {"assurance":"substantial","contentEncryption":["AES-256-GCM"],"digests":["SHA-256"],
+         "keyManagement":["RSA-OAEP-SHA256","ECDH-P256-SHA256-KDF"],"maximumAttachmentBytes":10485760,
+         "maximumMessageBytes":1048576,"minimumRSABits":3072,"receipts":"always",
+         "signatures":["ECDSA-P256-SHA256"]}
+        """
 
     private func semctl(_ arguments: [String]) throws -> ToolResult {
         try Programs.run("semctl", arguments, environment: environment)
@@ -104,8 +110,12 @@ struct SMIServerTests {
         let ports = try FreePorts.allocate(9)
         let smi = try RunningSMI.start(in: scratch, port: ports[0], environment: environment)
         defer { smi.process.stop() }
-        try createRegisteredDomain("alpha.test", in: scratch, ports: ports[1...5], smi: smi, environment: environment)
+        try createRegisteredDomain("alpha.test", in: scratch, ports: ports[1...5], smi: smi, environment: environment,
+                                   profile: Self.smallProfile)
         #expect(try semctl(["smi", "approve", "alpha.test", "--smi-dir", smi.directory]).status == 0)
+        let profile = try #require(try smi.trustList().domain(named: "alpha.test")).profile
+        #expect(profile.maximumMessageBytes == 1_048_576)
+        #expect(profile.receipts.rawValue == "always")
 
         let follower = try startFollower(scratch, "follower", leader: smi.url, port: ports[6], smi: smi)
         defer { follower.process.stop() }
