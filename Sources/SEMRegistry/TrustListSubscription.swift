@@ -3,8 +3,8 @@
 // staleness rules, cache file) and hands each newly accepted list to the server.
 //
 // When the SMI is unreachable the last accepted list stays in force until it is stale
-// (nextUpdate + grace period); after that `current` throws and callers refuse federation
-// traffic rather than trust an old list.
+// (nextUpdate + grace period); after that `current` throws, the server is told (a nil
+// update) and refuses federation traffic rather than trust an old list.
 public import Foundation
 public import SEMCredentials
 public import SEMFederation
@@ -18,14 +18,16 @@ public final class TrustListSubscription: @unchecked Sendable {
     let client: SMIClient
     let interval: TimeInterval
     let logger: Logger
-    let onUpdate: @Sendable (TrustList) -> Void
+    let onUpdate: @Sendable (TrustList?) -> Void
     private let lock = NSLock()
     private var stopped = false
+    /// The sequence last handed over; nil before the first list and after a stale one.
     private var delivered: UInt64?
 
-    /// Loads the cached list (handing it to `onUpdate` when it is still fresh).
+    /// Loads the cached list (handing it to `onUpdate` when it is still fresh). `onUpdate`
+    /// receives each newly accepted list, and nil when the last one has gone stale.
     public init(directory: DomainDirectory, settings: FederationSettings, logger: Logger = .disabled,
-                onUpdate: @escaping @Sendable (TrustList) -> Void) throws {
+                onUpdate: @escaping @Sendable (TrustList?) -> Void) throws {
         let signer = try SMIDirectory.readCertificate(directory.path(settings.smiSigner))
         consumer = try TrustListConsumer(pinnedSigner: signer, cacheURL: directory.path(settings.trustListCache),
                                          settings: .init(gracePeriod: settings.gracePeriodSeconds), logger: logger)
@@ -47,6 +49,7 @@ public final class TrustListSubscription: @unchecked Sendable {
             return true
         } catch {
             logger.warning("trust-list.refresh-failed", ["smi": client.url, "error": "\(error)"])
+            if (try? consumer.current(at: Date())) == nil { withdraw() }
             return false
         }
     }
@@ -71,5 +74,16 @@ public final class TrustListSubscription: @unchecked Sendable {
             return delivered != list.sequence
         }
         if isNew { onUpdate(list) }
+    }
+
+    private func withdraw() {
+        let wasDelivered = lock.withLock {
+            defer { delivered = nil }
+            return delivered != nil
+        }
+        if wasDelivered {
+            logger.error("trust-list.stale", ["smi": client.url])
+            onUpdate(nil)
+        }
     }
 }

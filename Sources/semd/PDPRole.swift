@@ -60,11 +60,17 @@ enum PDPRole {
 
     /// With federation.json, the facts become the local ones plus what the SMI's trust
     /// list says about this domain (registered servers, partners, agreements), replaced
-    /// whenever a newer list is accepted.
+    /// whenever a newer list is accepted, and only the local ones once it goes stale.
     static func subscribe(_ directory: DomainDirectory, domain: String, localFacts: ExternalFacts, engine: PolicyEngine,
                           logger: Logger) throws -> TrustListSubscription? {
         guard let settings = try directory.federationSettings() else { return nil }
         let subscription = try TrustListSubscription(directory: directory, settings: settings, logger: logger) { list in
+            guard let list else {
+                // Stale: no partner or registered server is vouched for any more.
+                _ = engine.updateFacts(localFacts)
+                logger.error("pdp.trust-list.withdrawn", [:])
+                return
+            }
             do {
                 _ = engine.updateFacts(localFacts.merging(try list.externalFacts(for: domain)))
                 logger.notice("pdp.trust-list", ["sequence": list.sequence, "agreements": list.agreements.count])
