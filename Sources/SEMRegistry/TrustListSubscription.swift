@@ -54,12 +54,14 @@ public final class TrustListSubscription: @unchecked Sendable {
         }
     }
 
-    /// Refreshes now and then every interval on a new thread, until `stop()`.
+    /// Refreshes every interval on a new thread, until `stop()` (call `refresh()` first
+    /// to have a list before serving).
     public func start() {
         let thread = Thread { [self] in
             while !lock.withLock({ stopped }) {
-                refresh()
                 Thread.sleep(forTimeInterval: interval)
+                if lock.withLock({ stopped }) { break }
+                refresh()
             }
         }
         thread.name = "trust-list"

@@ -20,10 +20,28 @@ enum FederationCommands {
             guard let seconds = Double(text), seconds >= 0.2 else { throw UsageError("--refresh must be at least 0.2 seconds.") }
             settings.refreshSeconds = seconds
         }
-        // The two SMI certificates come from the SMI operator out of band; keep copies.
-        for (source, target) in [(try parsed.required("smi-root"), settings.smiRoot),
-                                 (try parsed.required("smi-signer"), settings.smiSigner)] {
-            let certificate = try SMIDirectory.readCertificate(URL(fileURLWithPath: source))
+        var profile = DomainProfile()
+        if let file = parsed.value("profile") {
+            do { profile = try JSONDecoder().decode(DomainProfile.self, from: try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
+                throw UsageError("The profile \(file) is not a domain profile (docs/FEDERATION.md): \(error)")
+            }
+        }
+        // The two SMI certificates come from the SMI operator out of band.
+        let sequence = try registerDomain(
+            directory, settings: settings, smiRoot: try SMIDirectory.readCertificate(URL(fileURLWithPath: try parsed.required("smi-root"))),
+            smiSigner: try SMIDirectory.readCertificate(URL(fileURLWithPath: try parsed.required("smi-signer"))), profile: profile)
+        print("\(directory.domain): registration recorded by \(settings.smi) (log entry \(sequence)); "
+              + "it enters the trust list once the SMI operator approves it")
+        return 0
+    }
+
+    /// Registers the domain's root, mail server and `profile` with the SMI of `settings`,
+    /// signed by the domain administrator; keeps copies of the SMI's root and signer
+    /// certificates and writes federation.json. Returns the log entry.
+    static func registerDomain(_ directory: DomainDirectory, settings: FederationSettings, smiRoot: Certificate,
+                               smiSigner: Certificate, profile: DomainProfile = DomainProfile(),
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> UInt64 {
+        for (certificate, target) in [(smiRoot, settings.smiRoot), (smiSigner, settings.smiSigner)] {
             try Data(certificate.pemEncoded.utf8).write(to: directory.path(target), options: .atomic)
         }
         let mail = try directory.mailConfiguration()
@@ -31,22 +49,15 @@ enum FederationCommands {
         guard let hostName = mailCertificate.dnsNames.first else {
             throw UsageError("The mail server certificate names no host.")
         }
-        var profile = DomainProfile()
-        if let file = parsed.value("profile") {
-            do { profile = try JSONDecoder().decode(DomainProfile.self, from: try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
-                throw UsageError("The profile \(file) is not a domain profile (docs/FEDERATION.md): \(error)")
-            }
-        }
         let registration = DomainRegistration(
             domain: directory.domain, rootCertificate: try directory.certificate(DomainPKI.KeyLabel.root),
             servers: [TrustedServer(role: "mail", hostName: hostName, smtp: mail.smtp.description,
                                     https: mail.https.description, certificate: mailCertificate)],
             profile: profile)
-        let sequence = try directory.smiClient(settings).register(try registration.signedRequest(by: administrator(directory)))
+        let request = try registration.signedRequest(by: administrator(directory, environment: environment))
+        let sequence = try directory.smiClient(settings).register(request)
         try directory.writeFederationSettings(settings)
-        print("\(directory.domain): registration recorded by \(settings.smi) (log entry \(sequence)); "
-              + "it enters the trust list once the SMI operator approves it")
-        return 0
+        return sequence
     }
 
     static func agreement(_ arguments: [String]) throws -> Int32 {
@@ -64,21 +75,13 @@ enum FederationCommands {
         switch verb {
         case "propose":
             let partner = try parsed.positional(0, "the partner domain").lowercased()
-            let agreement = try BilateralAgreement.propose(try terms(parsed, local: directory.domain, partner: partner),
-                                                           signer: try administrator(directory))
-            let sequence = try smi.propose(agreement)
-            print("proposed agreement \(agreement.terms.id) to \(partner) (log entry \(sequence))")
+            let terms = try terms(parsed, local: directory.domain, partner: partner)
+            let sequence = try propose(terms, from: directory, to: smi)
+            print("proposed agreement \(terms.id) to \(partner) (log entry \(sequence))")
         case "accept":
-            var agreement = try smi.agreement(id: try parsed.positional(0, "the agreement id"))
-            guard agreement.terms.acceptingDomain == directory.domain else {
-                throw UsageError("Agreement \(agreement.terms.id) is proposed to \(agreement.terms.acceptingDomain), "
-                                 + "not to \(directory.domain).")
-            }
-            let list = try currentTrustList(directory, settings, smi)
-            try agreement.accept(signer: try administrator(directory), verification: AgreementVerification(roots: list.roots),
-                                 at: Date())
-            let sequence = try smi.accept(agreement)
-            print("accepted agreement \(agreement.terms.id) from \(agreement.terms.proposingDomain) (log entry \(sequence))")
+            let id = try parsed.positional(0, "the agreement id")
+            let (agreement, sequence) = try accept(id, by: directory, settings: settings, at: smi)
+            print("accepted agreement \(id) from \(agreement.terms.proposingDomain) (log entry \(sequence))")
         case "group":
             let name = try parsed.positional(0, "the group's name")
             let members = try parsed.required("members").split(separator: ",").map { $0.lowercased() }
@@ -120,9 +123,31 @@ enum FederationCommands {
         return 0
     }
 
+    /// Proposes `terms`, signed by the domain administrator; returns the log entry.
+    static func propose(_ terms: BilateralTerms, from directory: DomainDirectory, to smi: SMIClient,
+                        environment: [String: String] = ProcessInfo.processInfo.environment) throws -> UInt64 {
+        try smi.propose(try BilateralAgreement.propose(terms, signer: try administrator(directory, environment: environment)))
+    }
+
+    /// Accepts the open proposal `id` made to this domain, after checking the proposer's
+    /// signature against the current trust list.
+    static func accept(_ id: String, by directory: DomainDirectory, settings: FederationSettings, at smi: SMIClient,
+                       environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> (BilateralAgreement, UInt64) {
+        var agreement = try smi.agreement(id: id)
+        guard agreement.terms.acceptingDomain == directory.domain else {
+            throw UsageError("Agreement \(agreement.terms.id) is proposed to \(agreement.terms.acceptingDomain), "
+                             + "not to \(directory.domain).")
+        }
+        let list = try currentTrustList(directory, settings, smi)
+        try agreement.accept(signer: try administrator(directory, environment: environment),
+                             verification: AgreementVerification(roots: list.roots), at: Date())
+        return (agreement, try smi.accept(agreement))
+    }
+
     /// The proposal's terms: mail allowed both ways (or only local → partner with
     /// --one-way) for every user, for --days days from now.
-    private static func terms(_ parsed: Arguments, local: String, partner: String) throws -> BilateralTerms {
+    static func terms(_ parsed: Arguments, local: String, partner: String) throws -> BilateralTerms {
         let conditions = try conditions(parsed)
         var directions = [AgreementDirection(from: local, to: partner, conditions: conditions)]
         if !parsed.flag("one-way") { directions.append(AgreementDirection(from: partner, to: local, conditions: conditions)) }
@@ -161,8 +186,9 @@ enum FederationCommands {
     }
 
     /// The domain administrator's signer, with the issuing CA certificate as its chain.
-    private static func administrator(_ directory: DomainDirectory) throws -> CMSSigner {
-        let keyStore = try directory.caConfiguration().keys.open(relativeTo: directory.url)
+    private static func administrator(_ directory: DomainDirectory,
+                                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CMSSigner {
+        let keyStore = try directory.caConfiguration().keys.open(relativeTo: directory.url, environment: environment)
         return try CMSSigner(key: try keyStore.privateKey(label: DomainPKI.KeyLabel.administrator),
                              certificate: try directory.certificate(DomainPKI.KeyLabel.administrator),
                              chain: [try directory.certificate(DomainPKI.KeyLabel.issuing)])

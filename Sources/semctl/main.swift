@@ -25,7 +25,8 @@ usage: semctl <command> [options]
         certificates (with their CRLs as the fallback); exit 0 when valid, 1 when
         invalid, 2 on usage errors
   demo [--keep DIR] [--serve]
-        start two domains on loopback (CA and PDP servers as separate semd processes),
+        start an SMI and two domains on loopback (SMI, CA and PDP servers as separate
+        semd processes), register and approve both, agree between them through the SMI,
         enrol alice@alpha.test and bob@beta.test, ask the PDPs, send a signed and
         encrypted letter with a large attachment and a receipt request, read and verify
         it, check the receipt, revoke; one line per step; exit 0 only when every step

@@ -78,6 +78,8 @@ enum PDPRole {
                 logger.error("pdp.trust-list.unusable", ["sequence": list.sequence, "error": "\(error)"])
             }
         }
+        // A first list before the PDP answers anyone; the cached one stands if the SMI is down.
+        subscription.refresh()
         subscription.start()
         return subscription
     }

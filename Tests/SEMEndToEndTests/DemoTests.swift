@@ -13,7 +13,10 @@ struct DemoTests {
         #expect(result.status == 0, "\(result.all)")
         #expect(result.output.contains("Every step had the expected outcome."))
         #expect(!result.output.contains("FAIL"))
-        for step in ["enrol alice@alpha.test over EST", "bob validates alice's chain with OCSP",
+        for step in ["register alpha.test with the SMI", "the trust list leaves out domains not yet approved",
+                     "the SMI operator approves beta.test", "trust list 3 carries it",
+                     "alice may send to bob@beta.test: permit (rule partner-mail)",
+                     "enrol alice@alpha.test over EST", "bob validates alice's chain with OCSP",
                      "bob fetches and opens the attachment", "alice verifies bob's signed receipt",
                      "alice sends a program as an attachment: refused as expected",
                      "bob refuses it: refused as expected (certificate-revoked"] {
@@ -26,7 +29,8 @@ struct DemoTests {
         #expect(files?["keyFiles"]?.contains("alpha.test/keys/issuing-ca.key.pem") == true)
         #expect(files?["certificates"]?.contains("beta.test/pki/root-ca.pem") == true)
         #expect((files?["storedBlobs"]?.count ?? 0) >= 1)
-        #expect((manifest?["endpoints"] as? [String: Any])?.count == 2)
+        #expect((manifest?["endpoints"] as? [String: Any])?.count == 3)
+        #expect(files?["certificates"]?.contains("smi/pki/smi.pem") == true)
         let mode = try FileManager.default.attributesOfItem(atPath: scratch.path("federation/PASSPHRASE"))[.posixPermissions]
         #expect((mode as? NSNumber)?.intValue == 0o600)
 

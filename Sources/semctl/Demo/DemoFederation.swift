@@ -4,6 +4,7 @@ import Foundation
 import SEMCommandLine
 import SEMCredentials
 import SEMCrypto
+import SEMRegistry
 import SEMTransport
 import Synchronization
 
@@ -35,6 +36,16 @@ final class DemoProcesses: Sendable {
     }
 }
 
+/// The demo's SMI leader.
+struct DemoSMI {
+    let directory: SMIDirectory
+    let port: UInt16
+    let client: SMIClient
+
+    var url: String { "https://127.0.0.1:\(port)" }
+    var settings: FederationSettings { FederationSettings(smi: url, refreshSeconds: 1) }
+}
+
 struct DemoFederation {
     let root: URL
     let passphrase: String
@@ -53,6 +64,29 @@ struct DemoFederation {
         return DemoDomain(name: name, directory: directory, pki: pki, ports: ports)
     }
 
+    /// Creates the SMI under the demo directory and starts `semd smi` as its leader.
+    func startSMI() throws -> DemoSMI {
+        let port = try EphemeralPorts.reserve(1)[0]
+        let directory = SMIDirectory(url: root.appendingPathComponent("smi", isDirectory: true))
+        try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let configuration = SMIConfiguration(https: Endpoint(host: "127.0.0.1", port: port))
+        try directory.initialiseLeader(configuration: configuration,
+                                       keyStore: try configuration.keys.open(relativeTo: directory.url, environment: environment))
+        try startProcess("smi", name: "semd smi", configuration: directory.configurationURL)
+        return DemoSMI(directory: directory, port: port,
+                       client: try SMIClient(url: "https://127.0.0.1:\(port)", root: try directory.rootCertificate()))
+    }
+
+    /// Appends the operator's approval of `domain` to the SMI's log, as `semctl smi approve` does.
+    func approve(_ domain: String, at smi: DemoSMI) throws -> UInt64 {
+        let configuration = try smi.directory.configuration()
+        let signer = try smi.directory.signer(keyStore: try configuration.keys.open(relativeTo: smi.directory.url,
+                                                                                     environment: environment))
+        return try smi.directory.openLog(configuration).append(
+            .domainApproved, domain: domain, payload: StatusPayload(reason: "approved in the demo"), signer: signer).sequence
+    }
+
     /// The domain's CA service, opened in this process (as `semctl user add` does).
     func certificateAuthority(of domain: DemoDomain) throws -> CertificateAuthority {
         let keys = try domain.directory.caConfiguration().keys.open(relativeTo: domain.directory.url,
@@ -62,10 +96,14 @@ struct DemoFederation {
 
     /// Starts `semd <role>` for `domain` and waits until it is ready.
     func start(_ role: String, of domain: DemoDomain) throws -> String {
-        let child = try ChildProcess(
-            name: "semd \(role) (\(domain.name))", executable: semd,
-            arguments: [role, "--config", domain.directory.configurationURL(role: role).path, "--log-level", "warning"],
-            environment: environment, readyText: "semd \(role) ready")
+        try startProcess(role, name: "semd \(role) (\(domain.name))", configuration: domain.directory.configurationURL(role: role))
+    }
+
+    @discardableResult
+    private func startProcess(_ role: String, name: String, configuration: URL) throws -> String {
+        let child = try ChildProcess(name: name, executable: semd,
+                                     arguments: [role, "--config", configuration.path, "--log-level", "warning"],
+                                     environment: environment, readyText: "semd \(role) ready")
         DemoProcesses.shared.add(child)
         return "pid \(child.processIdentifier)"
     }

@@ -34,6 +34,11 @@ enum DemoManifest {
                 "crl": object["crlURL"] as? String ?? "",
             ]
         }
+        if let smi = try? Data(contentsOf: directory.appendingPathComponent("smi/smi.json")),
+           let object = try JSONSerialization.jsonObject(with: smi) as? [String: Any],
+           let https = object["https"] as? [String: Any] {
+            endpoints["smi"] = ["https": "\(https["host"] ?? ""):\(https["port"] ?? "")", "trust-list": "/v1/trust-list"]
+        }
         let manifest: [String: Any] = ["files": files.mapValues { $0.sorted() }, "endpoints": endpoints,
                                        "passphraseFile": "PASSPHRASE"]
         let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])

@@ -3,22 +3,24 @@
 import Foundation
 import SEMCredentials
 import SEMCrypto
+import SEMFederation
 import SEMMessage
+import SEMRegistry
 import SEMStorage
 
 struct DemoScenario {
     let federation: DemoFederation
     let report: DemoReport
 
-    /// Partner domains the PDP of `domain` knows. Until the SMI registry publishes
-    /// agreements in a signed trust list, the demo writes them as the PDP's facts file.
-    private func writeAgreement(_ domain: DemoDomain, partner: String) throws {
-        try Data(#"{"groups": {"partners": {"domains": ["\#(partner)"]}}}"#.utf8)
-            .write(to: domain.directory.path("facts.json"), options: .atomic)
-    }
-
     func run() throws {
         report.section("Federation on loopback in \(federation.root.path)")
+        var started: DemoSMI?
+        report.step("start the SMI (federation registry)") {
+            let smi = try federation.startSMI()
+            started = smi
+            return "\(smi.url), registry signer \(try smi.directory.signerCertificate().fingerprint.prefix(16))…"
+        }
+        guard let smi = started else { return }
         var domains: [String: DemoDomain] = [:]
         for name in ["alpha.test", "beta.test"] {
             report.step("create domain \(name)") {
@@ -30,11 +32,7 @@ struct DemoScenario {
         guard let alpha = domains["alpha.test"], let beta = domains["beta.test"] else {
             throw DemoFailure("the domains could not be created")
         }
-        report.step("agreement alpha.test <-> beta.test for the PDPs") {
-            try writeAgreement(alpha, partner: "beta.test")
-            try writeAgreement(beta, partner: "alpha.test")
-            return "each domain's PDP lists the other as a partner"
-        }
+        try runFederationSteps(smi: smi, alpha: alpha, beta: beta)
         for domain in [alpha, beta] {
             report.step("start semd ca for \(domain.name)") { "\(try federation.start("ca", of: domain)), \(domain.caEndpoint)" }
             report.step("start semd pdp for \(domain.name)") { "\(try federation.start("pdp", of: domain)), \(domain.pdpEndpoint)" }
@@ -66,6 +64,41 @@ struct DemoScenario {
 
         report.section("A letter from alice to bob")
         try runLetterSteps(alice: alice, bob: bob, alpha: alpha, beta: beta)
+    }
+
+    /// Registration, approval and a bilateral agreement through the SMI; the PDPs started
+    /// afterwards import partners and agreements from its signed trust list.
+    private func runFederationSteps(smi: DemoSMI, alpha: DemoDomain, beta: DemoDomain) throws {
+        let environment = federation.environment
+        let smiRoot = try smi.directory.rootCertificate(), smiSigner = try smi.directory.signerCertificate()
+        for domain in [alpha, beta] {
+            report.step("register \(domain.name) with the SMI") {
+                let sequence = try FederationCommands.registerDomain(domain.directory, settings: smi.settings, smiRoot: smiRoot,
+                                                                     smiSigner: smiSigner, environment: environment)
+                return "signed by admin@\(domain.name), log entry \(sequence)"
+            }
+        }
+        report.step("the trust list leaves out domains not yet approved") {
+            let list = try TrustList.verify(try smi.client.trustList(), pinnedSigner: smiSigner, at: Date()).list
+            guard list.domains.isEmpty else { throw DemoFailure("it lists \(list.domains.map(\.name))") }
+            return "trust list \(list.sequence) lists no domain"
+        }
+        for domain in [alpha, beta] {
+            report.step("the SMI operator approves \(domain.name)") { "log entry \(try federation.approve(domain.name, at: smi))" }
+        }
+        report.step("agreement alpha.test <-> beta.test") {
+            let now = Date()
+            let both = [AgreementDirection(from: "alpha.test", to: "beta.test"), AgreementDirection(from: "beta.test", to: "alpha.test")]
+            let terms = BilateralTerms(id: "alpha-beta", proposingDomain: "alpha.test", acceptingDomain: "beta.test",
+                                       proposer: "admin@alpha.test", directions: both, notBefore: now - 60,
+                                       notAfter: now + 365 * 86400)
+            _ = try FederationCommands.propose(terms, from: alpha.directory, to: smi.client, environment: environment)
+            _ = try FederationCommands.accept("alpha-beta", by: beta.directory, settings: smi.settings, at: smi.client,
+                                              environment: environment)
+            let list = try TrustList.verify(try smi.client.trustList(), pinnedSigner: smiSigner, at: Date()).list
+            guard list.agreements.map(\.terms.id) == ["alpha-beta"] else { throw DemoFailure("the trust list lacks it") }
+            return "proposed by alpha's administrator, accepted by beta's; trust list \(list.sequence) carries it"
+        }
     }
 
     private func runPolicySteps(alpha: DemoDomain) throws {
