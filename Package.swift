@@ -88,14 +88,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Layer 2: the mail server
+        // Storage, submission, delivery between registered servers, the client API.
+        .target(
+            name: "SEMMail",
+            dependencies: ["SEMRegistry", "SEMFederation", "SEMCredentials", "SEMMessage", "SEMPolicy", "SEMTransport",
+                           "SEMCrypto", "SEMStorage", "SEMLogging"],
+            // The OpenAPI document of the client API, served at /openapi.json.
+            resources: [.copy("Resources/openapi.json")],
+            swiftSettings: strict
+        ),
+
         // Argument parsing and exit-status conventions shared by the executables.
         .target(name: "SEMCommandLine", swiftSettings: strict),
 
         // MARK: Executables
         .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
         .executableTarget(name: "semd",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMPolicy", "SEMRegistry",
-                                        "SEMTransport", "SEMCrypto", "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMail", "SEMPolicy",
+                                        "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMLogging"],
                          swiftSettings: strict),
         .executableTarget(name: "semctl",
                          dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMessage", "SEMPolicy",

@@ -83,6 +83,15 @@ public struct MediaTypePattern: Sendable, Hashable, Codable, CustomStringConvert
     }
 }
 
+extension MediaTypePattern {
+    /// Whether the media type `text` (parameters ignored) matches; false when `text` is
+    /// not a media type at all.
+    public func matches(mediaType text: String) -> Bool {
+        guard let type = try? MediaType(parsing: text) else { return false }
+        return matches(type)
+    }
+}
+
 /// A concrete media type from a request, lower-cased, parameters removed.
 struct MediaType: Hashable, Sendable, CustomStringConvertible {
     let type: String

@@ -11,6 +11,9 @@ Runs one CryptoNET SEM server role until SIGTERM or SIGINT, then shuts down grac
   pdp    the domain's policy decision point: decisions over HTTPS for the domain's
          servers, which authenticate with their certificates (FILE is pdp.json); with
          federation.json beside it, partners and agreements come from the SMI's trust list
+  mail   the domain's mail server: the client API over HTTPS (client certificates),
+         SMTP with STARTTLS from registered servers, and the outbound queue (FILE is
+         mail.json; with federation.json it follows the SMI's trust list)
   smi    the federation registry: trust list, registrations, agreements and the log over
          HTTPS, as leader or as a follower of one (FILE is smi.json)
 
@@ -33,6 +36,7 @@ CommandRunner.run(program: "semd", usage: usage) {
     case "ca": return try CARole.run(options)
     case "pdp": return try PDPRole.run(options)
     case "smi": return try SMIRole.run(options)
+    case "mail": return try MailRole.run(options)
     default: throw UsageError("Unknown role '\(role)'.")
     }
 }

@@ -85,4 +85,12 @@ public struct MailConfiguration: Codable, Sendable, Equatable {
     /// Where the domain's CA and PDP answer.
     public var ca: Endpoint
     public var pdp: Endpoint
+    /// Largest message accepted, in bytes (default 25 MiB).
+    public var maximumMessageBytes: Int?
+    /// Largest attachment accepted, in bytes (default 1 GiB).
+    public var maximumAttachmentBytes: Int64?
+    /// Delays before each retry of an outbound delivery, in seconds.
+    public var retrySchedule: [Double]?
+    /// How often outbound delivery looks for due messages, in seconds (default 0.5).
+    public var queueIntervalSeconds: Double?
 }

@@ -28,8 +28,10 @@ public enum CertificateProfile: String, Sendable, Hashable, CaseIterable {
     case tlsClient
     /// A domain's server (mail, CA, PDP): serves TLS and also authenticates as a client
     /// to other servers (SMTP delivery with mutual TLS, directory and attachment
-    /// look-ups). digitalSignature (+ keyEncipherment for RSA), serverAuth and clientAuth.
-    /// Needs at least one DNS name.
+    /// look-ups), and the key that signs the server's CMS statements (transfer assertions,
+    /// delivery notifications), which receivers tie to the registered TLS certificate.
+    /// digitalSignature (+ keyEncipherment for RSA), serverAuth, clientAuth and
+    /// emailProtection. Needs at least one DNS name.
     case domainServer
     /// A delegated OCSP responder (RFC 6960 §4.2.2.2): digitalSignature, OCSPSigning,
     /// and id-pkix-ocsp-nocheck so clients do not ask about the responder itself.
@@ -72,7 +74,7 @@ public enum CertificateProfile: String, Sendable, Hashable, CaseIterable {
         case .userEncryption, .registrySigner: [.emailProtection]
         case .tlsServer: [.serverAuth]
         case .tlsClient: [.clientAuth]
-        case .domainServer: [.serverAuth, .clientAuth]
+        case .domainServer: [.serverAuth, .clientAuth, .emailProtection]
         case .ocspResponder: [.ocspSigning]
         }
     }

@@ -1,0 +1,141 @@
+// Submission (architecture R5): for each recipient the PDP decides `submit` (the user
+// hands the message over) and then `send` (the server passes it on); obligations that the server can check itself (attachment sizes and
+// media types) are enforced here. Accepted recipients in this domain get the message at
+// once; the others are queued per destination domain, which must be in the trust list.
+// The sender keeps a copy flagged "sent". Everything is stored in one transaction.
+public import Foundation
+import SEMPolicy
+
+/// POST /v1/messages.
+public struct Submission: Sendable, Codable, Equatable {
+    public struct Attachment: Sendable, Codable, Equatable {
+        public var id: String
+        /// The media type of the plaintext, as the sender declares it for policy.
+        public var mediaType: String?
+    }
+
+    public var recipients: [String]
+    /// The S/MIME message (CMS, DER), base64.
+    public var content: Data
+    public var attachments: [Attachment]?
+}
+
+/// The answer to a submission: the message id and what became of each recipient.
+public struct SubmissionResult: Sendable, Codable, Equatable {
+    public struct Recipient: Sendable, Codable, Equatable {
+        public var address: String
+        /// "delivered" (local mailbox), "queued" (another domain), or "refused".
+        public var status: String
+        public var reason: String
+    }
+
+    public var messageId: String?
+    public var recipients: [Recipient]
+}
+
+extension MailService {
+    public func submit(_ submission: Submission, from sender: String, at time: Date = Date()) throws -> SubmissionResult {
+        guard !submission.recipients.isEmpty, submission.recipients.count <= 500 else {
+            throw MailError(.invalidRequest, "A message needs 1 to 500 recipients.")
+        }
+        guard !submission.content.isEmpty else { throw MailError(.invalidRequest, "The message content is empty.") }
+        guard submission.content.count <= settings.maximumMessageBytes else {
+            throw MailError(.tooLarge, "The message has \(submission.content.count) bytes; \(domain) accepts at most "
+                            + "\(settings.maximumMessageBytes).")
+        }
+        let recipients = try Array(Set(submission.recipients.map(Self.address))).sorted()
+        let attachments = try checkedAttachments(submission.attachments ?? [], owner: sender)
+
+        var results: [SubmissionResult.Recipient] = []
+        var local: [String] = [], remote: [String: [String]] = [:]
+        let list = try? trustList()
+        for recipient in recipients {
+            let recipientDomain = Self.domain(of: recipient)
+            let described = try resource(recipient, size: submission.content.count, attachments)
+            // The user hands the message over for this recipient (submit), and the server
+            // sends it on (send); the default policy words both per recipient.
+            let submitted = try decide(DecisionRequest(subject: try user(sender), action: .submit, resource: described))
+            let decision = submitted.isPermit
+                ? try decide(DecisionRequest(subject: try user(sender), action: .send, resource: described)) : submitted
+            if !decision.isPermit {
+                results.append(.init(address: recipient, status: "refused", reason: decision.reason))
+            } else if let refusal = Self.obligationRefusal(decision.obligations, attachments) {
+                results.append(.init(address: recipient, status: "refused", reason: refusal))
+            } else if recipientDomain == domain {
+                local.append(recipient)
+                results.append(.init(address: recipient, status: "delivered", reason: decision.reason))
+            } else if list?.domain(named: recipientDomain) == nil {
+                results.append(.init(address: recipient, status: "refused",
+                                     reason: "\(recipientDomain) is not a domain of the federation's current trust list"))
+            } else {
+                remote[recipientDomain, default: []].append(recipient)
+                results.append(.init(address: recipient, status: "queued", reason: decision.reason))
+            }
+        }
+        let accepted = local + remote.values.flatMap { $0 }
+        guard !accepted.isEmpty else { return SubmissionResult(messageId: nil, recipients: results) }
+
+        let message = StoredMessage(id: newMessageID(), sender: sender, recipients: accepted, receivedAt: time,
+                                    size: Int64(submission.content.count), blob: .of(submission.content),
+                                    attachments: attachments.map(\.record.id))
+        for attachment in attachments { try storage.grantAttachment(attachment.record.id, to: accepted) }
+        try storage.enqueue(message, content: submission.content, localMailboxes: Array(Set(local + [sender])).sorted(),
+                            remote: remote, at: time)
+        _ = try storage.update(owner: sender, messageID: message.id, flags: ["sent"], deleted: false)
+        for recipient in local {
+            try notify(DeliveryNotification(status: .delivered, messageId: message.id, recipient: recipient,
+                                            server: identity.hostName, time: time), sender: sender, at: time)
+        }
+        logger.info("mail.submitted", ["id": message.id, "local": local.count, "remote": remote.count,
+                                       "refused": results.count - accepted.count])
+        return SubmissionResult(messageId: message.id, recipients: results)
+    }
+
+    struct CheckedAttachment {
+        let record: AttachmentRecord
+        let mediaType: String
+    }
+
+    private func checkedAttachments(_ declared: [Submission.Attachment], owner: String) throws -> [CheckedAttachment] {
+        guard declared.count <= 100 else { throw MailError(.invalidRequest, "A message may refer to at most 100 attachments.") }
+        return try declared.map { attachment in
+            guard let record = try storage.attachment(id: attachment.id), try storage.mayRead(attachment: record.id, address: owner)
+            else {
+                throw MailError(.invalidRequest, "There is no attachment \(attachment.id) uploaded by \(owner).")
+            }
+            return CheckedAttachment(record: record, mediaType: attachment.mediaType ?? "application/octet-stream")
+        }
+    }
+
+    private func resource(_ recipient: String?, size: Int, _ attachments: [CheckedAttachment]) throws -> RequestResource {
+        do {
+            return try RequestResource(recipient: recipient, size: size, attachments: attachments.map {
+                try RequestAttachment(size: Int($0.record.size), mediaType: $0.mediaType)
+            })
+        } catch {
+            throw MailError(.invalidRequest, "The message cannot be described to the policy: \(error)")
+        }
+    }
+
+    /// The first obligation the message does not meet, as a sentence; nil when it meets them all.
+    static func obligationRefusal(_ obligations: [Obligation], _ attachments: [CheckedAttachment]) -> String? {
+        for obligation in obligations {
+            switch obligation {
+            case .maxAttachmentSize(let bytes):
+                if let big = attachments.first(where: { $0.record.size > Int64(bytes) }) {
+                    return "attachment \(big.record.id.prefix(12)) has \(big.record.size) bytes; policy allows \(bytes)"
+                }
+            case .allowedMediaTypes(let patterns):
+                for attachment in attachments {
+                    let allowed = patterns.contains { $0.matches(mediaType: attachment.mediaType) }
+                    if !allowed { return "attachments of type \(attachment.mediaType) are not allowed by policy" }
+                }
+            default:
+                // Receipts and algorithms are the client's to meet inside the encrypted
+                // message; quarantine and notifications do not block submission.
+                continue
+            }
+        }
+        return nil
+    }
+}
