@@ -139,6 +139,8 @@ let package = Package(
                     dependencies: ["SEMRegistry", "SEMFederation", "SEMCrypto", "SEMStorage", "SEMPolicy", "SEMTransport",
                                    "SEMTestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "SEMMailTests", dependencies: ["SEMMail", "SEMCrypto", "SEMStorage", "SEMTestSupport"],
+                    swiftSettings: strict),
         // The programs as people run them, driven from outside.
         .testTarget(name: "SEMEndToEndTests",
                     dependencies: ["semctl", "semd", "SEMCredentials", "SEMCrypto", "SEMFederation", "SEMRegistry",

@@ -83,7 +83,7 @@ public struct MailHTTPService: Sendable {
 
     /// Parses one `bytes=a-b`, `bytes=a-` or `bytes=-n` range (RFC 9110 §14.1.2) against
     /// `size`; nil when there is no Range field. Throws 416 for one that does not fit.
-    static func range(_ field: String?, size: Int64) throws -> ClosedRange<Int64>? {
+    public static func range(_ field: String?, size: Int64) throws -> ClosedRange<Int64>? {
         guard let field else { return nil }
         let unsatisfiable = MailError(.invalidRequest, "The range \(field) does not fit an object of \(size) bytes.")
         guard field.hasPrefix("bytes="), !field.contains(",") else { throw unsatisfiable }

@@ -21,8 +21,10 @@ struct IssuerTests {
               (CertificateProfile.userSigning, "smimesign", "sslserver"),
               (.tlsServer, "sslserver", "sslclient"),
               (.tlsClient, "sslclient", "sslserver"),
-              (.domainServer, "sslserver", "smimesign"),
-              (.domainServer, "sslclient", "smimesign"),
+              (.domainServer, "sslserver", "timestampsign"),
+              (.domainServer, "sslclient", "timestampsign"),
+              // Servers sign their CMS statements (transfer assertions, notifications).
+              (.domainServer, "smimesign", "timestampsign"),
               (.ocspResponder, "ocsphelper", "sslclient"),
               (.registrySigner, "smimesign", "sslserver"),
               (.userEncryption, "any", "smimesign"),

@@ -28,7 +28,7 @@ struct SemctlTests {
         #expect(hard.output.contains("revocation-unknown"))
         let soft = try semctl(verify + ["--soft-fail"], in: scratch)
         #expect(soft.status == 0, "\(soft.all)")
-        let wrongPurpose = try semctl(verify + ["--soft-fail", "--purpose", "smime-sign"], in: scratch)
+        let wrongPurpose = try semctl(verify + ["--soft-fail", "--purpose", "smime-encrypt"], in: scratch)
         #expect(wrongPurpose.status == 1)
         #expect(wrongPurpose.output.contains("wrong-usage"))
         let usage = try semctl(["cert", "verify", pki + "tls-mail.pem"], in: scratch)

@@ -1,0 +1,131 @@
+// A federation on loopback for the mail server tests: an SMI, alpha.test and beta.test with
+// an agreement, each with `semd ca`, `semd pdp` and `semd mail`, and users enrolled over EST
+// by openssl and curl. The client API is driven by curl with the user's certificate.
+import Foundation
+import SEMTestSupport
+
+final class MailFederation {
+    let scratch: ScratchDirectory
+    let environment = ["SEM_KEY_PASSPHRASE": "mail server test"]
+    let smi: RunningSMI
+    /// Ports per domain: mail HTTPS, SMTP, CA HTTPS, CA HTTP, PDP.
+    let ports: [String: [UInt16]]
+    private(set) var processes: [String: BackgroundProcess] = [:]
+
+    init() throws {
+        scratch = try ScratchDirectory()
+        let free = try FreePorts.allocate(11)
+        ports = ["alpha.test": Array(free[1...5]), "beta.test": Array(free[6...10])]
+        smi = try RunningSMI.start(in: scratch, port: free[0], environment: environment)
+        for domain in ["alpha.test", "beta.test"] {
+            try createRegisteredDomain(domain, in: scratch, ports: ports[domain]![...], smi: smi, environment: environment)
+            try run("semctl", ["smi", "approve", domain, "--smi-dir", smi.directory])
+            // Quick retries, so the queue tests do not wait minutes.
+            try editJSON("\(domain)/mail.json") {
+                $0["retrySchedule"] = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+                $0["queueIntervalSeconds"] = 0.2
+            }
+        }
+        try run("semctl", ["agreement", "propose", "beta.test", "--id", "alpha-beta", "--domain-dir", scratch.path("alpha.test")])
+        try run("semctl", ["agreement", "accept", "alpha-beta", "--domain-dir", scratch.path("beta.test")])
+        for domain in ["alpha.test", "beta.test"] {
+            for role in ["ca", "pdp", "mail"] { try start(role, of: domain) }
+        }
+    }
+
+    deinit {
+        for process in processes.values { process.stop() }
+        smi.process.stop()
+    }
+
+    func start(_ role: String, of domain: String) throws {
+        processes["\(role) \(domain)"] = try BackgroundProcess(
+            Programs.url("semd"), [role, "--config", scratch.path("\(domain)/\(role).json")], environment: environment,
+            readyText: "semd \(role) ready")
+    }
+
+    func stop(_ role: String, of domain: String) {
+        processes.removeValue(forKey: "\(role) \(domain)")?.stop()
+    }
+
+    func process(_ role: String, of domain: String) -> BackgroundProcess? { processes["\(role) \(domain)"] }
+
+    @discardableResult
+    func run(_ program: String, _ arguments: [String]) throws -> ToolResult {
+        let result = try Programs.run(program, arguments, environment: environment)
+        guard result.status == 0 else { throw FixtureError("\(program) \(arguments.prefix(2)) failed: \(result.all)") }
+        return result
+    }
+
+    func editJSON(_ path: String, _ change: (inout [String: Any]) -> Void) throws {
+        var object = try JSONSerialization.jsonObject(with: try scratch.read(path)) as? [String: Any] ?? [:]
+        change(&object)
+        try scratch.write(path, try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
+    }
+
+    /// Adds `address` and enrols a signing certificate for it over EST (openssl makes the
+    /// key and CSR, curl talks EST); leaves <address>.pem and <address>.key in the scratch directory.
+    func enrol(_ address: String) throws {
+        let domain = String(address.split(separator: "@")[1])
+        let added = try run("semctl", ["user", "add", address, "--domain-dir", scratch.path(domain)])
+        guard let range = added.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression) else {
+            throw FixtureError("no enrolment code in: \(added.output)")
+        }
+        let made = try scratch.openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                        "-keyout", "\(address).key", "-subj", "/CN=\(address)",
+                                        "-addext", "subjectAltName=email:\(address)", "-outform", "DER", "-out", "\(address).csr"])
+        guard made.status == 0 else { throw FixtureError("openssl req: \(made.errors)") }
+        try scratch.write("\(address).csr.b64", try scratch.read("\(address).csr").base64EncodedString())
+        let caPort = ports[domain]![2]
+        let enrolled = try scratch.run("curl", [
+            "--silent", "--fail", "--cacert", scratch.path("\(domain)/pki/root-ca.pem"),
+            "--resolve", "ca.\(domain):\(caPort):127.0.0.1", "-u", "\(address):\(added.output[range])",
+            "-H", "Content-Type: application/pkcs10", "--data-binary", "@\(address).csr.b64",
+            "https://ca.\(domain):\(caPort)/.well-known/est/simpleenroll"])
+        guard enrolled.status == 0, let der = Data(base64Encoded: enrolled.output, options: .ignoreUnknownCharacters) else {
+            throw FixtureError("EST enrolment of \(address) failed: \(enrolled.all)")
+        }
+        try scratch.write("\(address).p7", der)
+        let printed = try scratch.openssl(["pkcs7", "-inform", "DER", "-in", "\(address).p7", "-print_certs",
+                                           "-out", "\(address).pem"])
+        guard printed.status == 0 else { throw FixtureError("openssl pkcs7: \(printed.errors)") }
+    }
+
+    /// curl against the mail server of `user`'s domain as `user`; returns status and body.
+    func api(_ user: String, _ path: String, _ arguments: [String] = [], certificate: Bool = true) throws
+        -> (status: Int, body: Data) {
+        let domain = String(user.split(separator: "@")[1])
+        let port = ports[domain]![0]
+        var curl = ["--silent", "--show-error", "--cacert", scratch.path("\(domain)/pki/root-ca.pem"),
+                    "--resolve", "mail.\(domain):\(port):127.0.0.1", "--output", "response.bin",
+                    "--write-out", "%{http_code}"]
+        if certificate { curl += ["--cert", "\(user).pem", "--key", "\(user).key"] }
+        let result = try scratch.run("curl", curl + arguments + ["https://mail.\(domain):\(port)\(path)"])
+        let body = (try? scratch.read("response.bin")) ?? Data()
+        try? FileManager.default.removeItem(atPath: scratch.path("response.bin"))
+        return (Int(result.output) ?? 0, body)
+    }
+
+    /// The JSON object of a response body.
+    static func object(_ body: Data) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+    }
+
+    /// Mailbox entries of `user`: (kind, message id, flags).
+    func mailbox(_ user: String) throws -> [(kind: String, id: String, flags: [String])] {
+        let page = Self.object(try api(user, "/v1/messages?after=0&limit=1000").body)
+        return (page["entries"] as? [[String: Any]] ?? []).compactMap { entry in
+            guard let message = entry["message"] as? [String: Any], entry["deleted"] as? Bool == false else { return nil }
+            return (message["kind"] as? String ?? "", message["id"] as? String ?? "", entry["flags"] as? [String] ?? [])
+        }
+    }
+
+    /// Submits `content` from `user` and returns the parsed answer with the HTTP status.
+    func submit(_ user: String, to recipients: [String], content: Data, attachments: [[String: String]] = []) throws
+        -> (status: Int, answer: [String: Any]) {
+        let body: [String: Any] = ["recipients": recipients, "content": content.base64EncodedString(), "attachments": attachments]
+        try scratch.write("submission.json", try JSONSerialization.data(withJSONObject: body))
+        let result = try api(user, "/v1/messages", ["-H", "Content-Type: application/json", "--data-binary", "@submission.json"])
+        return (result.status, Self.object(result.body))
+    }
+}

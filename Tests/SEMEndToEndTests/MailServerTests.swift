@@ -1,0 +1,213 @@
+// The mail servers of two domains on loopback (with their SMI, CAs and PDPs), driven as
+// people and peers drive them: curl with client certificates on the API, openssl cms for
+// the letters, swaks as an unregistered server.
+import Foundation
+import SEMCrypto
+import SEMTestSupport
+import Testing
+
+@Suite("Mail server", .serialized)
+struct MailServerTests {
+    /// The OpenAPI document as kept in the repository.
+    static let openAPIFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/SEMMail/Resources/openapi.json")
+
+    @Test("a letter with an attachment crosses domains once; the sender gets signed delivery notifications")
+    func letterAcrossDomains() throws {
+        let federation = try MailFederation()
+        let scratch = federation.scratch
+        for user in ["alice@alpha.test", "bob@beta.test", "carol@beta.test"] { try federation.enrol(user) }
+
+        let me = MailFederation.object(try federation.api("alice@alpha.test", "/v1/me").body)
+        #expect(me["address"] as? String == "alice@alpha.test")
+        #expect(me["trustListSequence"] != nil)
+
+        // The served OpenAPI document is the repository's, and an independent validator accepts it.
+        let served = try federation.api("alice@alpha.test", "/openapi.json", certificate: false)
+        #expect(served.status == 200)
+        #expect(served.body == (try Data(contentsOf: Self.openAPIFile)))
+        try scratch.write("served-openapi.json", served.body)
+        let validated = try scratch.run("python3", ["-c", """
+            import json, sys
+            from openapi_spec_validator import validate
+            validate(json.load(open(sys.argv[1])))
+            print("valid")
+            """, scratch.path("served-openapi.json")])
+        #expect(validated.output.contains("valid"), "\(validated.all)")
+
+        // alice encrypts with openssl for bob, carol and herself, and uploads a 1 MiB attachment.
+        try scratch.write("letter.txt", "Quarterly figures attached.\n")
+        let encrypted = try scratch.openssl(["cms", "-encrypt", "-aes-256-gcm", "-in", "letter.txt", "-outform", "DER",
+                                             "-out", "letter.der", "-recip", "bob@beta.test.pem",
+                                             "-recip", "carol@beta.test.pem", "-recip", "alice@alpha.test.pem"])
+        #expect(encrypted.status == 0, "\(encrypted.errors)")
+        let attachment = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) })
+        try scratch.write("attachment.bin", attachment)
+        let upload = try federation.api("alice@alpha.test", "/v1/attachments", [
+            "-H", "Content-Type: application/octet-stream", "--data-binary", "@attachment.bin"])
+        #expect(upload.status == 201)
+        let attachmentID = try #require(MailFederation.object(upload.body)["id"] as? String)
+        #expect(attachmentID == Digest.sha256(attachment).hexString)
+
+        let submitted = try federation.submit("alice@alpha.test", to: ["bob@beta.test", "carol@beta.test"],
+                                              content: try scratch.read("letter.der"),
+                                              attachments: [["id": attachmentID, "mediaType": "application/pdf"]])
+        #expect(submitted.status == 201, "\(submitted.answer)")
+        let statuses = (submitted.answer["recipients"] as? [[String: Any]] ?? []).map { $0["status"] as? String }
+        #expect(statuses == ["queued", "queued"])
+        let messageID = try #require(submitted.answer["messageId"] as? String)
+
+        // Delivered over SMTP between the registered servers, and stored.
+        let arrived = eventually { try federation.mailbox("bob@beta.test").contains { $0.id == messageID } }
+        #expect(arrived, "\(federation.process("mail", of: "alpha.test")?.standardError.suffix(3000) ?? "")")
+        let content = try federation.api("bob@beta.test", "/v1/messages/\(messageID)/content")
+        #expect(content.status == 200)
+        try scratch.write("received.der", content.body)
+        let decrypted = try scratch.openssl(["cms", "-decrypt", "-inform", "DER", "-in", "received.der",
+                                             "-recip", "bob@beta.test.pem", "-inkey", "bob@beta.test.key"])
+        #expect(decrypted.status == 0, "\(decrypted.errors)")
+        #expect(decrypted.output.contains("Quarterly figures attached."))
+
+        // The attachment crosses once for the domain, however many recipients read it.
+        for user in ["bob@beta.test", "carol@beta.test"] {
+            let download = try federation.api(user, "/v1/attachments/\(attachmentID)")
+            #expect(download.status == 200)
+            #expect(download.body == attachment)
+        }
+        let range = try federation.api("carol@beta.test", "/v1/attachments/\(attachmentID)", ["-H", "Range: bytes=1000-1999"])
+        #expect(range.status == 206)
+        #expect(range.body == attachment[1000..<2000])
+        let transfers = federation.process("mail", of: "alpha.test")?.standardError
+            .components(separatedBy: "mail.attachment.served").count
+        #expect(transfers == 2, "the attachment should leave alpha.test exactly once")
+        let footprint = MailFederation.object(try federation.api("bob@beta.test", "/v1/attachments-footprint").body)
+        #expect(footprint["stored"] as? Int == attachment.count)
+        #expect((footprint["perMailbox"] as? Int ?? 0) >= 2 * attachment.count)
+        let stranger = try federation.api("alice@alpha.test", "/v1/attachments/\(String(repeating: "0", count: 64))")
+        #expect(stranger.status == 404)
+
+        // alice's mailbox: her sent copy and one signed notification per recipient, from beta.test.
+        #expect(eventually { try federation.mailbox("alice@alpha.test").filter { $0.kind == "notification" }.count == 2 })
+        let mailbox = try federation.mailbox("alice@alpha.test")
+        #expect(mailbox.first { $0.id == messageID }?.flags == ["sent"])
+        let notificationID = try #require(mailbox.first { $0.kind == "notification" }?.id)
+        try scratch.write("notification.der", try federation.api("alice@alpha.test", "/v1/messages/\(notificationID)/content").body)
+        let verified = try scratch.openssl(["cms", "-verify", "-inform", "DER", "-in", "notification.der",
+                                            "-CAfile", scratch.path("beta.test/pki/root-ca.pem"), "-purpose", "any"])
+        #expect(verified.status == 0, "\(verified.errors)")
+        #expect(verified.output.contains("\"status\":\"delivered\""))
+        #expect(verified.output.contains(messageID))
+
+        // Flags, deletion and the sync cursor.
+        let flagged = try federation.api("bob@beta.test", "/v1/messages/\(messageID)", [
+            "-X", "PATCH", "-H", "Content-Type: application/json", "--data", #"{"flags":["seen"]}"#])
+        #expect(flagged.status == 200)
+        #expect(try federation.api("bob@beta.test", "/v1/messages/\(messageID)", ["-X", "DELETE"]).status == 204)
+        #expect(try federation.mailbox("bob@beta.test").isEmpty)
+        #expect(try federation.api("bob@beta.test", "/v1/messages/\(messageID)/content").status == 404)
+    }
+
+    @Test("malformed requests get 4xx JSON errors; the address book refuses a stale version")
+    func malformedRequestsAndAddressBook() throws {
+        let federation = try MailFederation()
+        try federation.enrol("alice@alpha.test")
+        func expectError(_ result: (status: Int, body: Data), _ status: Int, _ code: String,
+                         sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(result.status == status, sourceLocation: sourceLocation)
+            #expect(MailFederation.object(result.body)["error"] as? String == code, sourceLocation: sourceLocation)
+            #expect(MailFederation.object(result.body)["message"] is String, sourceLocation: sourceLocation)
+        }
+        let json = ["-H", "Content-Type: application/json"]
+        expectError(try federation.api("alice@alpha.test", "/v1/messages", json + ["--data", #"{"recipients": 3}"#]),
+                    400, "bad-request")
+        expectError(try federation.api("alice@alpha.test", "/v1/messages", json + ["--data", "{not json"]), 400, "bad-request")
+        expectError(try federation.api("alice@alpha.test", "/v1/messages", json + [
+            "--data", #"{"recipients": ["not an address"], "content": "AAAA"}"#]), 400, "invalid-request")
+        expectError(try federation.api("alice@alpha.test", "/v1/messages", ["--data", "x"]), 415, "unsupported-media-type")
+        expectError(try federation.api("alice@alpha.test", "/v1/messages?after=x"), 400, "invalid-request")
+        expectError(try federation.api("alice@alpha.test", "/v1/messages/nothing@alpha.test"), 404, "not-found")
+        expectError(try federation.api("alice@alpha.test", "/v1/me", certificate: false), 401, "unauthenticated")
+        expectError(try federation.api("alice@alpha.test", "/v1/address-book", ["-X", "PUT", "--data", "x"]),
+                    400, "invalid-request")
+
+        let first = try federation.api("alice@alpha.test", "/v1/address-book", ["-X", "PUT", "-H", "If-Match: 0",
+                                                                                "--data-binary", "sealed-v1"])
+        #expect(first.status == 200)
+        #expect(MailFederation.object(first.body)["version"] as? Int == 1)
+        expectError(try federation.api("alice@alpha.test", "/v1/address-book", ["-X", "PUT", "-H", "If-Match: 0",
+                                                                                "--data-binary", "sealed-v1b"]),
+                    409, "version-conflict")
+        let read = try federation.api("alice@alpha.test", "/v1/address-book")
+        #expect(read.status == 200)
+        #expect(read.body == Data("sealed-v1".utf8))
+    }
+
+    @Test("unregistered servers, forbidden pairs and revoked certificates are refused")
+    func refusals() throws {
+        let federation = try MailFederation()
+        let scratch = federation.scratch
+        for user in ["alice@alpha.test", "dave@alpha.test", "bob@beta.test"] { try federation.enrol(user) }
+
+        // swaks as a server nobody registered: refused with 5.7.x, with TLS or without.
+        let rogue = try scratch.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                         "-keyout", "rogue.key", "-out", "rogue.pem", "-subj", "/CN=mail.rogue.test",
+                                         "-addext", "subjectAltName=DNS:mail.rogue.test", "-days", "2"])
+        #expect(rogue.status == 0)
+        let smtpPort = federation.ports["beta.test"]![1]
+        let withTLS = try scratch.run("swaks", ["--server", "127.0.0.1:\(smtpPort)", "--tls", "--tls-cert", "rogue.pem",
+                                                "--tls-key", "rogue.key", "--from", "spam@rogue.test", "--to", "bob@beta.test",
+                                                "--ehlo", "mail.rogue.test", "--timeout", "20"])
+        #expect(withTLS.output.contains("554 5.7.1"), "\(withTLS.all)")
+        #expect(withTLS.output.contains("not a registered server"))
+        let plain = try scratch.run("swaks", ["--server", "127.0.0.1:\(smtpPort)", "--from", "spam@rogue.test",
+                                              "--to", "bob@beta.test", "--timeout", "20"])
+        #expect(plain.output.contains("530 5.7.0"), "\(plain.all)")
+        #expect(try federation.mailbox("bob@beta.test").isEmpty)
+
+        // Pairs the policy forbids: a program as an attachment, and a domain without an agreement.
+        try scratch.write("program.bin", Data(repeating: 0x4d, count: 4096))
+        let upload = try federation.api("alice@alpha.test", "/v1/attachments", ["--data-binary", "@program.bin"])
+        let programID = try #require(MailFederation.object(upload.body)["id"] as? String)
+        let program = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: Data("cms".utf8),
+                                            attachments: [["id": programID, "mediaType": "application/x-msdownload"]])
+        let refusedProgram = (program.answer["recipients"] as? [[String: Any]])?.first
+        #expect(refusedProgram?["status"] as? String == "refused")
+        let reason = refusedProgram?["reason"] as? String ?? ""
+        #expect(reason.contains("no-executables"), "\(reason)")
+        #expect(program.answer["messageId"] == nil)
+        let stranger = try federation.submit("alice@alpha.test", to: ["eve@gamma.test"], content: Data("cms".utf8))
+        #expect((stranger.answer["recipients"] as? [[String: Any]])?.first?["status"] as? String == "refused")
+
+        // A revoked certificate cannot log in.
+        try federation.run("semctl", ["cert", "revoke", "dave@alpha.test", "--reason", "keyCompromise",
+                                      "--domain-dir", scratch.path("alpha.test")])
+        let revoked = try federation.api("dave@alpha.test", "/v1/me")
+        #expect(revoked.status != 200)
+        #expect(try federation.api("alice@alpha.test", "/v1/me").status == 200)
+    }
+
+    @Test("a restart in the middle of the queue delivers every message exactly once")
+    func queueSurvivesRestart() throws {
+        let federation = try MailFederation()
+        for user in ["alice@alpha.test", "bob@beta.test"] { try federation.enrol(user) }
+        federation.stop("mail", of: "beta.test")
+        var ids: [String] = []
+        for number in 1...3 {
+            let sent = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: Data("letter \(number)".utf8))
+            ids.append(try #require(sent.answer["messageId"] as? String))
+        }
+        // The sender's server dies without warning while the messages wait, and comes back.
+        let pid = try #require(federation.process("mail", of: "alpha.test")?.processIdentifier)
+        kill(pid, SIGKILL)
+        federation.stop("mail", of: "alpha.test")
+        try federation.start("mail", of: "alpha.test")
+        try federation.start("mail", of: "beta.test")
+        let delivered = eventually(within: 30) { try Set(federation.mailbox("bob@beta.test").map(\.id)) == Set(ids) }
+        #expect(delivered, "\(federation.process("mail", of: "alpha.test").map { String($0.standardError.suffix(3000)) } ?? "")")
+        Thread.sleep(forTimeInterval: 1.5)
+        let received = try federation.mailbox("bob@beta.test").map(\.id)
+        #expect(received.count == 3)
+        #expect(Set(received) == Set(ids))
+        #expect(eventually { try federation.mailbox("alice@alpha.test").filter { $0.kind == "notification" }.count == 3 })
+    }
+}
