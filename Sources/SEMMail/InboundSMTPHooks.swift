@@ -5,9 +5,10 @@
 // sentence (RFC 3463 §3.8 "security or policy status"); a PDP or store that cannot answer
 // is a 451 4.3.0, so the sender retries.
 //
-// Shortcoming: the per-domain setting to accept unregistered (legacy) peers into an
-// encrypted quarantine is not built; every unregistered peer is refused, which is the
-// default the architecture asks for.
+// Unregistered (legacy) peers are refused, unless the domain chose `legacyPeers:
+// quarantine`: then their mail for local users with an encryption certificate is taken,
+// encrypted at rest and marked unauthenticated (MailService+Quarantine.swift). A legacy
+// peer may not use this domain's own addresses as sender.
 import Foundation
 import SEMCrypto
 public import SEMTransport
@@ -16,6 +17,8 @@ struct InboundSMTPHooks: SMTPServerHooks {
     let service: MailService
     let context: SMTPConnectionContext
     private var peer: (domain: String, host: String)?
+    /// Set when an unregistered peer is let in under the quarantine setting.
+    private var legacy = false
     private var data = Data()
 
     init(service: MailService, context: SMTPConnectionContext) {
@@ -24,12 +27,22 @@ struct InboundSMTPHooks: SMTPServerHooks {
     }
 
     mutating func mail(from sender: SMTPReversePath, parameters: SMTPMailParameters, session: SMTPSessionInfo) -> SMTPDecision {
+        peer = nil
+        legacy = false
+        guard case .mailbox(let mailbox) = sender else {
+            return .reject(code: 550, enhanced: "5.7.1", text: "A null sender is not accepted between SEM servers.")
+        }
+        let registered = context.peerCertificateChain.first.flatMap { try? service.registeredPeer($0) }
+        if registered == nil, service.settings.legacyPeers == .quarantine {
+            guard MailService.domain(of: mailbox.description) != service.domain else {
+                return .reject(code: 550, enhanced: "5.7.1", text: "Mail from \(service.domain) comes only from its own server.")
+            }
+            legacy = true
+            return .accept
+        }
         guard let certificate = context.peerCertificateChain.first else {
             return .reject(code: 530, enhanced: "5.7.0", text: "Only registered servers deliver here: use STARTTLS "
                            + "with the certificate registered for your domain.")
-        }
-        guard case .mailbox(let mailbox) = sender else {
-            return .reject(code: 550, enhanced: "5.7.1", text: "A null sender is not accepted between SEM servers.")
         }
         do {
             let registered = try service.registeredPeer(certificate)
@@ -48,8 +61,16 @@ struct InboundSMTPHooks: SMTPServerHooks {
     }
 
     mutating func recipient(_ recipient: SMTPMailbox, envelope: SMTPEnvelope, session: SMTPSessionInfo) -> SMTPDecision {
-        guard let peer else { return .reject(code: 503, enhanced: "5.5.1", text: "MAIL first.") }
         let address = recipient.description.lowercased()
+        if legacy {
+            do {
+                return try service.legacyRecipientAccepted(address) ? .accept
+                    : .reject(code: 550, enhanced: "5.1.1", text: "\(address) cannot take mail from unregistered servers.")
+            } catch {
+                return .reject(code: 451, enhanced: "4.3.0", text: "The directory cannot be asked now; try again later.")
+            }
+        }
+        guard let peer else { return .reject(code: 503, enhanced: "5.5.1", text: "MAIL first.") }
         guard MailService.domain(of: address) == service.domain else {
             return .reject(code: 550, enhanced: "5.7.1", text: "This server does not relay; \(address) is not in \(service.domain).")
         }
@@ -71,6 +92,18 @@ struct InboundSMTPHooks: SMTPServerHooks {
 
     mutating func messageEnd(envelope: SMTPEnvelope, session: SMTPSessionInfo) -> SMTPDecision {
         defer { data = Data() }
+        if legacy, case .mailbox(let sender) = envelope.sender {
+            do {
+                try service.quarantine(data, sender: sender.description.lowercased(),
+                                       recipients: envelope.recipients.map { $0.description.lowercased() },
+                                       peer: session.clientName ?? session.peer)
+                return .accept(text: "stored in quarantine, unauthenticated")
+            } catch let error as MailError {
+                return Self.reply(error)
+            } catch {
+                return .reject(code: 451, enhanced: "4.3.0", text: "The message could not be stored; try again later.")
+            }
+        }
         guard case .mailbox(let sender) = envelope.sender, let certificate = context.peerCertificateChain.first else {
             return .reject(code: 554, enhanced: "5.7.1", text: "The transaction has no authenticated sender.")
         }

@@ -1,12 +1,14 @@
 // Directory look-ups for senders: the certificates of a recipient. A local user's come
 // from the domain CA; a foreign user's from the recipient domain's mail server (which
 // asks its own CA), over mutual TLS with the trust list deciding both ends, and are then
-// validated here against that domain's root from the trust list before anyone sees them.
+// validated here against that domain's root from the trust list before anyone sees them,
+// and kept for five minutes (DirectoryCache).
 // The client validates them again, with revocation, before it encrypts (R3).
 public import Foundation
 public import SEMCrypto
 import SEMFederation
 import SEMTransport
+import Synchronization
 
 /// A user's certificates as the directory returns them (PEM).
 public struct DirectoryEntry: Sendable, Codable, Equatable {
@@ -21,6 +23,7 @@ extension MailService {
         let address = try Self.address(address)
         let target = "/directory/\(address)"
         if Self.domain(of: address) == domain { return try askLocalCA(address) }
+        if let cached = directoryCache.entry(for: address, at: time) { return cached }
         let recipientDomain = Self.domain(of: address)
         let list = try currentTrustList()
         guard let registered = list.domain(named: recipientDomain),
@@ -50,6 +53,7 @@ extension MailService {
                                 + "chain to the registered root of \(recipientDomain).")
             }
         }
+        directoryCache.store(entry, for: address, at: time)
         return entry
     }
 
@@ -71,6 +75,29 @@ extension MailService {
                 : MailError(.unavailable, "The CA did not answer the look-up: \(error)")
         } catch {
             throw MailError(.unavailable, "The CA could not be asked: \(error)")
+        }
+    }
+}
+
+/// Validated answers about other domains' users, kept for a few minutes so that a
+/// sender writing several letters does not cross the federation each time. The client
+/// still checks revocation itself before it encrypts.
+final class DirectoryCache: Sendable {
+    static let lifetime: TimeInterval = 300
+    static let capacity = 10_000
+    private let entries = Mutex<[String: (entry: DirectoryEntry, expires: Date)]>([:])
+
+    func entry(for address: String, at time: Date) -> DirectoryEntry? {
+        entries.withLock { table in
+            guard let found = table[address], found.expires > time else { return nil }
+            return found.entry
+        }
+    }
+
+    func store(_ entry: DirectoryEntry, for address: String, at time: Date) {
+        entries.withLock { table in
+            if table.count >= Self.capacity { table = table.filter { $0.value.expires > time } }
+            if table.count < Self.capacity { table[address] = (entry, time + Self.lifetime) }
         }
     }
 }

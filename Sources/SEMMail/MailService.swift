@@ -45,6 +45,8 @@ public final class MailService: Sendable {
     let logger: Logger
     /// Serialises fetches of foreign attachments, so each is fetched once.
     let foreignFetchLock = NSLock()
+    /// Foreign directory answers, already validated, by address.
+    let directoryCache = DirectoryCache()
 
     public init(identity: MailServerIdentity, storage: any MailStorage, pdp: any DecisionPoint, trustList: @escaping TrustListSource,
                 settings: MailSettings = MailSettings(), caEndpoint: SEMCredentials.Endpoint? = nil,

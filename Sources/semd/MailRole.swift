@@ -31,6 +31,12 @@ enum MailRole {
         if let value = configuration.maximumMessageBytes { settings.maximumMessageBytes = value }
         if let value = configuration.maximumAttachmentBytes { settings.maximumAttachmentBytes = value }
         if let value = configuration.retrySchedule { settings.retrySchedule = value }
+        if let value = configuration.legacyPeers {
+            guard let policy = MailSettings.LegacyPolicy(rawValue: value) else {
+                throw CredentialsError(.configurationInvalid, "legacyPeers in mail.json must be \"refuse\" or \"quarantine\".")
+            }
+            settings.legacyPeers = policy
+        }
         let service = MailService(
             identity: identity,
             storage: try SQLiteMailStorage(databasePath: directory.path(configuration.database).path,
@@ -58,7 +64,9 @@ enum MailRole {
             configuration: SMTPListenerConfiguration(
                 session: SMTPServerConfiguration(hostname: identity.hostName,
                                                  maxMessageSize: Int64(settings.maximumMessageBytes) + 1 << 20,
-                                                 maxRecipients: 500, requireTLS: true),
+                                                 maxRecipients: 500,
+                                                 // Legacy peers may not speak TLS; registered ones always do.
+                                                 requireTLS: settings.legacyPeers == .refuse),
                 tls: smtpTLS, host: configuration.smtp.host, port: configuration.smtp.port, name: "mail-smtp"),
             logger: logger, hooks: service.smtpHooks())
         let outbound = OutboundDelivery(service: service, interval: configuration.queueIntervalSeconds ?? 0.5, logger: logger)

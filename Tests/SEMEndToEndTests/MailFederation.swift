@@ -64,30 +64,45 @@ final class MailFederation {
     }
 
     /// Adds `address` and enrols a signing certificate for it over EST (openssl makes the
-    /// key and CSR, curl talks EST); leaves <address>.pem and <address>.key in the scratch directory.
-    func enrol(_ address: String) throws {
+    /// key and CSR, curl talks EST), and with `encryption` an encryption certificate too,
+    /// its key archived as the CA demands. Leaves <address>.pem/.key (and
+    /// <address>-enc.pem/.key) in the scratch directory.
+    func enrol(_ address: String, encryption: Bool = false) throws {
         let domain = String(address.split(separator: "@")[1])
         let added = try run("semctl", ["user", "add", address, "--domain-dir", scratch.path(domain)])
         guard let range = added.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression) else {
             throw FixtureError("no enrolment code in: \(added.output)")
         }
+        let code = String(added.output[range])
+        try enrolCertificate(address, name: address, label: "sem-signing", code: code, domain: domain)
+        if encryption { try enrolCertificate(address, name: "\(address)-enc", label: "sem-encryption", code: code, domain: domain) }
+    }
+
+    private func enrolCertificate(_ address: String, name: String, label: String, code: String, domain: String) throws {
         let made = try scratch.openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                                        "-keyout", "\(address).key", "-subj", "/CN=\(address)",
-                                        "-addext", "subjectAltName=email:\(address)", "-outform", "DER", "-out", "\(address).csr"])
+                                        "-keyout", "\(name).key", "-subj", "/CN=\(address)",
+                                        "-addext", "subjectAltName=email:\(address)", "-outform", "DER", "-out", "\(name).csr"])
         guard made.status == 0 else { throw FixtureError("openssl req: \(made.errors)") }
-        try scratch.write("\(address).csr.b64", try scratch.read("\(address).csr").base64EncodedString())
+        try scratch.write("\(name).csr.b64", try scratch.read("\(name).csr").base64EncodedString())
+        var archive: [String] = []
+        if label == "sem-encryption" {
+            _ = try scratch.openssl(["pkcs8", "-topk8", "-nocrypt", "-in", "\(name).key", "-outform", "DER", "-out", "\(name).p8"])
+            let sealed = try scratch.openssl(["cms", "-encrypt", "-binary", "-aes-256-gcm", "-in", "\(name).p8", "-outform", "DER",
+                                              "-out", "\(name).p8.cms", scratch.path("\(domain)/pki/key-archive.pem")])
+            guard sealed.status == 0 else { throw FixtureError("openssl cms: \(sealed.errors)") }
+            archive = ["-H", "SEM-Key-Archive: \(try scratch.read("\(name).p8.cms").base64EncodedString())"]
+        }
         let caPort = ports[domain]![2]
         let enrolled = try scratch.run("curl", [
             "--silent", "--fail", "--cacert", scratch.path("\(domain)/pki/root-ca.pem"),
-            "--resolve", "ca.\(domain):\(caPort):127.0.0.1", "-u", "\(address):\(added.output[range])",
-            "-H", "Content-Type: application/pkcs10", "--data-binary", "@\(address).csr.b64",
-            "https://ca.\(domain):\(caPort)/.well-known/est/simpleenroll"])
+            "--resolve", "ca.\(domain):\(caPort):127.0.0.1", "-u", "\(address):\(code)",
+            "-H", "Content-Type: application/pkcs10", "--data-binary", "@\(name).csr.b64"] + archive
+            + ["https://ca.\(domain):\(caPort)/.well-known/est/\(label)/simpleenroll"])
         guard enrolled.status == 0, let der = Data(base64Encoded: enrolled.output, options: .ignoreUnknownCharacters) else {
-            throw FixtureError("EST enrolment of \(address) failed: \(enrolled.all)")
+            throw FixtureError("EST enrolment of \(name) failed: \(enrolled.all)")
         }
-        try scratch.write("\(address).p7", der)
-        let printed = try scratch.openssl(["pkcs7", "-inform", "DER", "-in", "\(address).p7", "-print_certs",
-                                           "-out", "\(address).pem"])
+        try scratch.write("\(name).p7", der)
+        let printed = try scratch.openssl(["pkcs7", "-inform", "DER", "-in", "\(name).p7", "-print_certs", "-out", "\(name).pem"])
         guard printed.status == 0 else { throw FixtureError("openssl pkcs7: \(printed.errors)") }
     }
 

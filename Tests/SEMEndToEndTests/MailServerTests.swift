@@ -16,7 +16,16 @@ struct MailServerTests {
     func letterAcrossDomains() throws {
         let federation = try MailFederation()
         let scratch = federation.scratch
-        for user in ["alice@alpha.test", "bob@beta.test", "carol@beta.test"] { try federation.enrol(user) }
+        for user in ["alice@alpha.test", "bob@beta.test", "carol@beta.test"] { try federation.enrol(user, encryption: true) }
+
+        // alice finds bob's certificates through her server, which asks beta.test's server.
+        let lookup = try federation.api("alice@alpha.test", "/v1/directory/bob@beta.test")
+        #expect(lookup.status == 200, "\(String(decoding: lookup.body, as: UTF8.self))")
+        let bobEncryption = try Certificate(pemEncoded: try #require(MailFederation.object(lookup.body)["encryption"] as? String))
+        #expect(bobEncryption == (try Certificate(pemEncoded: String(decoding: try scratch.read("bob@beta.test-enc.pem"),
+                                                                       as: UTF8.self))))
+        #expect(try federation.api("alice@alpha.test", "/v1/directory/nobody@beta.test").status == 404)
+        #expect(try federation.api("alice@alpha.test", "/v1/directory/x@gamma.test").status == 400)
 
         let me = MailFederation.object(try federation.api("alice@alpha.test", "/v1/me").body)
         #expect(me["address"] as? String == "alice@alpha.test")
@@ -184,6 +193,60 @@ struct MailServerTests {
         let revoked = try federation.api("dave@alpha.test", "/v1/me")
         #expect(revoked.status != 200)
         #expect(try federation.api("alice@alpha.test", "/v1/me").status == 200)
+
+        // A destination that stays unreachable: after the retries, a signed non-delivery notice.
+        federation.stop("mail", of: "beta.test")
+        let lost = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: Data("cms".utf8))
+        let lostID = try #require(lost.answer["messageId"] as? String)
+        func failureNotice() throws -> String? {
+            for entry in try federation.mailbox("alice@alpha.test") where entry.kind == "notification" {
+                try scratch.write("notice.der", try federation.api("alice@alpha.test", "/v1/messages/\(entry.id)/content").body)
+                let opened = try scratch.openssl(["cms", "-verify", "-inform", "DER", "-in", "notice.der",
+                                                  "-CAfile", scratch.path("alpha.test/pki/root-ca.pem"), "-purpose", "any"])
+                if opened.status == 0, opened.output.contains("\"status\":\"failed\""), opened.output.contains(lostID) {
+                    return opened.output
+                }
+            }
+            return nil
+        }
+        #expect(eventually(within: 30) { try failureNotice() != nil })
+        #expect(try failureNotice()?.contains("bob@beta.test") == true)
+    }
+
+    @Test("with legacyPeers quarantine, an unregistered server's mail is stored encrypted and marked unauthenticated")
+    func legacyQuarantine() throws {
+        let federation = try MailFederation()
+        let scratch = federation.scratch
+        try federation.enrol("bob@beta.test", encryption: true)
+        federation.stop("mail", of: "beta.test")
+        try federation.editJSON("beta.test/mail.json") { $0["legacyPeers"] = "quarantine" }
+        try federation.start("mail", of: "beta.test")
+
+        let smtpPort = federation.ports["beta.test"]![1]
+        let sent = try scratch.run("swaks", ["--server", "127.0.0.1:\(smtpPort)", "--from", "news@legacy.test",
+                                             "--to", "bob@beta.test", "--header", "Subject: old-fashioned mail",
+                                             "--body", "sent in the clear", "--timeout", "20"])
+        #expect(sent.output.contains("250 2.0.0 stored in quarantine"), "\(sent.all)")
+        let unknown = try scratch.run("swaks", ["--server", "127.0.0.1:\(smtpPort)", "--from", "news@legacy.test",
+                                                "--to", "nobody@beta.test", "--timeout", "20"])
+        #expect(unknown.output.contains("550 5.1.1"), "\(unknown.all)")
+        let spoofed = try scratch.run("swaks", ["--server", "127.0.0.1:\(smtpPort)", "--from", "ceo@beta.test",
+                                                "--to", "bob@beta.test", "--timeout", "20"])
+        #expect(spoofed.output.contains("550 5.7.1"), "\(spoofed.all)")
+
+        let page = MailFederation.object(try federation.api("bob@beta.test", "/v1/messages").body)
+        let entry = try #require((page["entries"] as? [[String: Any]])?.first)
+        let message = try #require(entry["message"] as? [String: Any])
+        #expect(message["authenticated"] as? Bool == false)
+        #expect(entry["flags"] as? [String] == ["quarantine"])
+        let id = try #require(message["id"] as? String)
+        let content = try federation.api("bob@beta.test", "/v1/messages/\(id)/content")
+        #expect(!content.body.contains(Data("sent in the clear".utf8)))
+        try scratch.write("quarantined.der", content.body)
+        let opened = try scratch.openssl(["cms", "-decrypt", "-inform", "DER", "-in", "quarantined.der",
+                                          "-recip", "bob@beta.test-enc.pem", "-inkey", "bob@beta.test-enc.key"])
+        #expect(opened.output.contains("Subject: old-fashioned mail"), "\(opened.errors)")
+        #expect(opened.output.contains("sent in the clear"))
     }
 
     @Test("a restart in the middle of the queue delivers every message exactly once")

@@ -93,4 +93,6 @@ public struct MailConfiguration: Codable, Sendable, Equatable {
     public var retrySchedule: [Double]?
     /// How often outbound delivery looks for due messages, in seconds (default 0.5).
     public var queueIntervalSeconds: Double?
+    /// Mail from servers that are not registered: "refuse" (the default) or "quarantine".
+    public var legacyPeers: String?
 }
