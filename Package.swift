@@ -109,8 +109,8 @@ let package = Package(
                                         "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMLogging"],
                          swiftSettings: strict),
         .executableTarget(name: "semctl",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMessage", "SEMPolicy",
-                                        "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMStorage", "SEMLogging"],
+                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMail", "SEMMessage",
+                                        "SEMPolicy", "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
         // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
         .executableTarget(name: "sem-bench",

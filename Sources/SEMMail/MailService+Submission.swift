@@ -12,12 +12,23 @@ public struct Submission: Sendable, Codable, Equatable {
         public var id: String
         /// The media type of the plaintext, as the sender declares it for policy.
         public var mediaType: String?
+
+        public init(id: String, mediaType: String? = nil) {
+            self.id = id
+            self.mediaType = mediaType
+        }
     }
 
     public var recipients: [String]
     /// The S/MIME message (CMS, DER), base64.
     public var content: Data
     public var attachments: [Attachment]?
+
+    public init(recipients: [String], content: Data, attachments: [Attachment]? = nil) {
+        self.recipients = recipients
+        self.content = content
+        self.attachments = attachments
+    }
 }
 
 /// The answer to a submission: the message id and what became of each recipient.

@@ -25,13 +25,14 @@ usage: semctl <command> [options]
         certificates (with their CRLs as the fallback); exit 0 when valid, 1 when
         invalid, 2 on usage errors
   demo [--keep DIR] [--serve]
-        start an SMI and two domains on loopback (SMI, CA and PDP servers as separate
-        semd processes), register and approve both, agree between them through the SMI,
-        enrol alice@alpha.test and bob@beta.test, ask the PDPs, send a signed and
-        encrypted letter with a large attachment and a receipt request, read and verify
-        it, check the receipt, revoke; one line per step; exit 0 only when every step
-        had the expected outcome. --keep leaves the files (with MANIFEST.json) in DIR,
-        --serve keeps the servers running until Ctrl-C
+        a whole federation on loopback: an SMI and two domains, each with CA, PDP and
+        mail server as separate semd processes; registration, approval and an agreement
+        through the SMI; alice@alpha.test and bob@beta.test enrolled over EST; a signed,
+        encrypted letter with a 4 MiB attachment delivered between the mail servers over
+        SMTP, read and verified, a delivery notification and a signed receipt back; a
+        refused program, a refused unregistered server, a revoked certificate. One line
+        per step; exit 0 only when every step had the expected outcome. --keep leaves the
+        files (with MANIFEST.json) in DIR, --serve keeps the servers running until Ctrl-C
   smi init [--dir DIR] [--host HOST] [--port P] [--lifetime SECONDS] [--secret-file FILE]
         create the SMI (federation registry): its root, the registry signer whose
         certificate (pki/smi.pem) every domain pins, its TLS certificate and empty log

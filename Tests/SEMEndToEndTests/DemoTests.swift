@@ -16,8 +16,14 @@ struct DemoTests {
         for step in ["register alpha.test with the SMI", "the trust list leaves out domains not yet approved",
                      "the SMI operator approves beta.test", "trust list 3 carries it",
                      "alice may send to bob@beta.test: permit (rule partner-mail)",
-                     "enrol alice@alpha.test over EST", "bob validates alice's chain with OCSP",
-                     "bob fetches and opens the attachment", "alice verifies bob's signed receipt",
+                     "enrol alice@alpha.test over EST",
+                     "mail.alpha.test delivers to mail.beta.test over SMTP with mutual TLS",
+                     "alice sees the signed delivery notification",
+                     "bob's signed receipt travels back, and alice verifies it",
+                     "a server that is not registered tries to deliver to mail.beta.test: refused as expected (sender-refused",
+                     "mail.alpha.test refuses alice's program for bob (policy): refused as expected",
+                     "no longer logs in to mail.alpha.test: refused as expected", "bob validates alice's chain with OCSP",
+                     "bob fetches and opens the attachment",
                      "alice sends a program as an attachment: refused as expected",
                      "bob refuses it: refused as expected (certificate-revoked"] {
             #expect(result.output.contains(step), "missing step: \(step)")

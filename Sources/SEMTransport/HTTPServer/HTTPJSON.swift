@@ -15,10 +15,11 @@ public enum HTTPJSON {
     /// Largest JSON body read by default.
     public static let defaultLimit = 1024 * 1024
 
-    /// Encodes with sorted keys and unescaped slashes.
+    /// Encodes with sorted keys, unescaped slashes, and times as RFC 3339 strings.
     public static func encode(_ value: some Encodable) throws(HTTPError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
         do {
             return Array(try encoder.encode(value))
         } catch {
@@ -37,7 +38,9 @@ public enum HTTPJSON {
     /// fields only by the names of our own types (never echoing received text).
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, what: String) throws(HTTPError) -> T {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            return try decoder.decode(type, from: data)
         } catch let error as DecodingError {
             throw HTTPError(.badRequest, describe(error, what: what))
         } catch {

@@ -18,6 +18,7 @@ struct DemoDomain {
     var root: Certificate { pki.identity.root }
     var caEndpoint: String { "https://ca.\(name):\(ports.caHTTPS) (EST, directory), http://127.0.0.1:\(ports.caHTTP) (CRL, OCSP)" }
     var pdpEndpoint: String { "https://pdp.\(name):\(ports.pdpHTTPS)" }
+    var mailEndpoint: String { "https://mail.\(name):\(ports.mailHTTPS) (client API), smtp 127.0.0.1:\(ports.smtp)" }
 }
 
 /// Every process the demo started, so that an interrupt can stop them all.

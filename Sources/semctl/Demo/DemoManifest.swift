@@ -33,6 +33,12 @@ enum DemoManifest {
                 "ocsp": object["ocspURL"] as? String ?? "",
                 "crl": object["crlURL"] as? String ?? "",
             ]
+            if let mail = try? Data(contentsOf: configuration.appendingPathComponent("mail.json")),
+               let mailObject = try JSONSerialization.jsonObject(with: mail) as? [String: Any] {
+                let api = mailObject["https"] as? [String: Any], smtp = mailObject["smtp"] as? [String: Any]
+                endpoints[domain]?["mail-https"] = "\(api?["host"] ?? ""):\(api?["port"] ?? "")"
+                endpoints[domain]?["smtp"] = "\(smtp?["host"] ?? ""):\(smtp?["port"] ?? "")"
+            }
         }
         if let smi = try? Data(contentsOf: directory.appendingPathComponent("smi/smi.json")),
            let object = try JSONSerialization.jsonObject(with: smi) as? [String: Any],

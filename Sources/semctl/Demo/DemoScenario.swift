@@ -4,6 +4,7 @@ import Foundation
 import SEMCredentials
 import SEMCrypto
 import SEMFederation
+import SEMMail
 import SEMMessage
 import SEMRegistry
 import SEMStorage
@@ -36,6 +37,7 @@ struct DemoScenario {
         for domain in [alpha, beta] {
             report.step("start semd ca for \(domain.name)") { "\(try federation.start("ca", of: domain)), \(domain.caEndpoint)" }
             report.step("start semd pdp for \(domain.name)") { "\(try federation.start("pdp", of: domain)), \(domain.pdpEndpoint)" }
+            report.step("start semd mail for \(domain.name)") { "\(try federation.start("mail", of: domain)), \(domain.mailEndpoint)" }
         }
         if !report.failed.isEmpty { return }
 
@@ -130,16 +132,16 @@ struct DemoScenario {
 
     private func runLetterSteps(alice: DemoUser, bob: DemoUser, alpha: DemoDomain, beta: DemoDomain) throws {
         let attachment = SecureRandom.bytes(4 * 1024 * 1024)
+        let aliceMail = DemoMailbox(user: alice), bobMail = DemoMailbox(user: bob)
         var composed: ComposedLetter?
         var reference: AttachmentReference?
-        let blobs = try BlobStore(root: alpha.directory.path("blobs"))
-        report.step("alice seals a 4 MiB attachment and stores it once") {
+        report.step("alice seals a 4 MiB attachment and uploads it once to mail.alpha.test") {
             var (ciphertext, sealed) = try AttachmentSealer.seal(attachment, fileName: "report.pdf",
                                                                 mediaType: "application/pdf")
-            sealed.attachmentID = try blobs.put(ciphertext).hex
+            sealed.attachmentID = try aliceMail.upload(ciphertext)
             sealed.server = "mail.alpha.test"
             reference = sealed
-            return "blob \(sealed.attachmentID.prefix(16))…, \(ciphertext.count) bytes of ciphertext"
+            return "attachment \(sealed.attachmentID.prefix(16))…, \(ciphertext.count) bytes of ciphertext"
         }
         report.step("alice signs, then encrypts for bob and herself, asking for a receipt") {
             let letter = Letter(from: MailAddress("alice@alpha.test"), to: [MailAddress("bob@beta.test")],
@@ -152,10 +154,24 @@ struct DemoScenario {
             composed = result
             return "S/MIME message of \(result.message.count) bytes (AES-256-GCM, ECDH), id \(result.messageID.prefix(12))…"
         }
-        guard let composed else { return }
+        guard let composed, let reference else { return }
+        var messageID = ""
+        report.step("alice submits it to mail.alpha.test, which asks its PDP") {
+            let result = try aliceMail.submit(composed.message, to: ["bob@beta.test"],
+                                              attachments: [.init(id: reference.attachmentID, mediaType: "application/pdf")])
+            guard let id = result.messageId, result.recipients.first?.status == "queued" else {
+                throw DemoFailure("\(result.recipients)")
+            }
+            messageID = id
+            return "bob@beta.test queued (\(result.recipients.first?.reason ?? ""))"
+        }
+        report.step("mail.alpha.test delivers to mail.beta.test over SMTP with mutual TLS") {
+            let entry = try bobMail.waitFor { $0.message.id == messageID }
+            return "stored in bob's mailbox with a verified transfer assertion (\(entry.message.size) bytes)"
+        }
         var read: ReadLetter?
         report.step("bob decrypts and verifies the signature") {
-            let letter = try LetterReader.read(composed.message, key: bob.encryption.key,
+            let letter = try LetterReader.read(try bobMail.content(messageID), key: bob.encryption.key,
                                                certificate: bob.encryption.certificate)
             guard letter.senderCheck.isConsistent else { throw DemoFailure("sender mismatch: \(letter.senderCheck)") }
             read = letter
@@ -170,19 +186,40 @@ struct DemoScenario {
         }
         report.step("bob fetches and opens the attachment") {
             guard let reference = read.letter.references.first else { throw DemoFailure("no attachment reference") }
-            let plaintext = try AttachmentOpener.open(try blobs.read(try BlobID(hex: reference.attachmentID)),
-                                                      reference: reference)
+            let plaintext = try AttachmentOpener.open(try bobMail.attachment(reference.attachmentID), reference: reference)
             guard plaintext == attachment else { throw DemoFailure("the attachment differs") }
-            return "\(plaintext.count) bytes, SHA-256 matches the signed reference"
+            return "\(plaintext.count) bytes via mail.beta.test (fetched once from alpha.test), SHA-256 matches the signed reference"
         }
-        report.step("alice verifies bob's signed receipt") {
+        report.step("alice sees the signed delivery notification") {
+            let entry = try aliceMail.waitFor { $0.message.kind == .notification }
+            let opened = try DeliveryNotification.open(try aliceMail.content(entry.message.id))
+            guard opened.notification.messageId == messageID, opened.notification.status == .delivered,
+                  opened.signer == beta.pki.servers["mail"]?.certificate else {
+                throw DemoFailure("unexpected notification \(opened.notification)")
+            }
+            return "\(opened.notification.recipient) at \(RFC3339.string(from: opened.notification.time)), signed by mail.beta.test"
+        }
+        report.step("bob's signed receipt travels back, and alice verifies it") {
             let receipt = try ReceiptComposer.receipt(for: read, signer: try bob.signer)
-            let verified = try ReceiptChecker.verify(receipt, original: composed.signedData,
+            let sent = try bobMail.submit(receipt, to: ["alice@alpha.test"])
+            guard let receiptID = sent.messageId else { throw DemoFailure("\(sent.recipients)") }
+            let arrived = try aliceMail.waitFor { $0.message.id == receiptID }
+            let verified = try ReceiptChecker.verify(try aliceMail.content(arrived.message.id), original: composed.signedData,
                                                      certificates: [bob.signing.certificate])
             let signer = verified.signer.certificate
             let verdict = DemoPeople.validate(signer, of: beta, purpose: .emailSigning)
             guard verdict.isValid else { throw DemoFailure(verdict.summary) }
             return "receipt signed by \(signer.emailAddresses.first ?? "?"), bound to the original signature"
+        }
+        report.expectRefusal("mail.alpha.test refuses alice's program for bob (policy)") {
+            let program = try aliceMail.upload(Data(repeating: 0x4d, count: 70_000))
+            let result = try aliceMail.submit(composed.message, to: ["bob@beta.test"],
+                                              attachments: [.init(id: program, mediaType: "application/x-msdownload")])
+            guard result.messageId == nil, let refusal = result.recipients.first, refusal.status == "refused" else { return nil }
+            return refusal.reason
+        }
+        report.expectRefusal("a server that is not registered tries to deliver to mail.beta.test") {
+            try DemoIntruder.deliver(to: beta)
         }
 
         report.section("Revocation")
@@ -192,6 +229,14 @@ struct DemoScenario {
             let verdict = DemoPeople.validate(read.signerCertificate, of: alpha, purpose: .emailSigning,
                                               intermediates: read.certificates)
             return verdict.isValid ? nil : verdict.summary
+        }
+        report.expectRefusal("after the revocation, alice's certificate no longer logs in to mail.alpha.test") {
+            do {
+                _ = try DemoMailbox(user: alice).me()
+                return nil
+            } catch {
+                return "\(error)"
+            }
         }
     }
 }
