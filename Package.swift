@@ -99,18 +99,30 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Layer 1: the client
+        // Enrolment, the encrypted local store and address book, sending and reading.
+        .target(
+            name: "SEMClient",
+            dependencies: ["SEMMail", "SEMRegistry", "SEMFederation", "SEMCredentials", "SEMMessage", "SEMTransport",
+                           "SEMCrypto", "SEMStorage", "SEMLogging"],
+            swiftSettings: strict
+        ),
+
         // Argument parsing and exit-status conventions shared by the executables.
         .target(name: "SEMCommandLine", swiftSettings: strict),
 
         // MARK: Executables
-        .executableTarget(name: "sem", dependencies: ["SEMCrypto", "SEMStorage", "SEMLogging"], swiftSettings: strict),
+        .executableTarget(name: "sem", dependencies: ["SEMClient", "SEMCommandLine", "SEMCredentials", "SEMCrypto", "SEMMail",
+                                                      "SEMMessage", "SEMLogging"],
+                          swiftSettings: strict),
         .executableTarget(name: "semd",
                          dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMail", "SEMPolicy",
                                         "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMLogging"],
                          swiftSettings: strict),
         .executableTarget(name: "semctl",
-                         dependencies: ["SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMail", "SEMMessage",
-                                        "SEMPolicy", "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMStorage", "SEMLogging"],
+                         dependencies: ["SEMClient", "SEMCommandLine", "SEMCredentials", "SEMFederation", "SEMMail",
+                                        "SEMMessage", "SEMPolicy", "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMStorage",
+                                        "SEMLogging"],
                          swiftSettings: strict),
         // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
         .executableTarget(name: "sem-bench",

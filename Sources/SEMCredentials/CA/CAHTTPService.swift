@@ -6,6 +6,8 @@
 //   POST /.well-known/est/sem-signing/simpleenroll    the same, with the label named
 //   POST /.well-known/est/sem-encryption/simpleenroll encryption certificate; the private key
 //                                                     arrives in the SEM-Key-Archive header
+//   GET  /.well-known/est/sem-key-archive             the key-archive certificate, certs-only,
+//                                                     for clients to envelope that key to
 //   GET  /directory/{address}                         current certificates (mutual TLS only)
 // Over plain HTTP (RFC 5280 §4.2.1.13 and RFC 6960 Appendix A expect http URLs):
 //   GET  /crl/issuing.crl                             DER CRL of the issuing CA
@@ -40,6 +42,9 @@ public struct CAHTTPService: Sendable {
     public func secureRoutes() -> HTTPRouter<HTTPHandler> {
         var router = HTTPRouter<HTTPHandler>()
         router.add("GET", "/.well-known/est/cacerts") { _ in try self.caCertificates() }
+        router.add("GET", "/.well-known/est/sem-key-archive") { _ in
+            Self.certsOnly(try CMSCertificateBundle.encode([self.ca.identity.keyArchive.certificate]))
+        }
         router.add("POST", "/.well-known/est/simpleenroll", bodyLimit: Self.enrolmentBodyLimit) { request in
             self.enrol(request, kind: .signing)
         }

@@ -10,6 +10,9 @@ public struct ESTClient: Sendable {
     public let port: UInt16
     /// The CA server's TLS name, e.g. ca.alpha.test.
     public let serverName: String
+    /// The pinned domain root.
+    public let root: Certificate
+    let revocation: any RevocationChecker
     let tls: TLSContext
 
     /// `root` is the domain's root certificate, obtained out of band (its fingerprint is
@@ -19,6 +22,8 @@ public struct ESTClient: Sendable {
         self.host = host
         self.port = port
         self.serverName = serverName
+        self.root = root
+        self.revocation = revocation
         let validator = PathValidator(trustAnchors: [root], revocationChecker: revocation)
         tls = try TLSContext(.client(peerVerifier: PathValidatingPeerVerifier(validator: validator, purpose: .tlsServer)))
     }
@@ -44,6 +49,22 @@ public struct ESTClient: Sendable {
     /// RFC 7030 §4.1: the CA's chain (issuing CA and root).
     public func caCertificates() throws -> [Certificate] {
         try certificates(in: try exchange(HTTPClientRequest(target: "/.well-known/est/cacerts")))
+    }
+
+    /// The certificate the CA wants archived encryption keys enveloped to, checked to
+    /// chain to the pinned root for e-mail encryption.
+    public func keyArchiveCertificate() throws -> Certificate {
+        let found = try certificates(in: try exchange(HTTPClientRequest(target: "/.well-known/est/sem-key-archive")))
+        guard let certificate = found.first else {
+            throw CredentialsError(.internalFailure, "The CA sent no key-archive certificate.")
+        }
+        let chain = try caCertificates()
+        let verdict = PathValidator(trustAnchors: [root], revocationChecker: revocation)
+            .validate(certificate, intermediates: chain, policy: ValidationPolicy(purpose: .emailEncryption))
+        if let failure = verdict.failure {
+            throw CredentialsError(.internalFailure, "The CA's key-archive certificate does not check out: \(failure)")
+        }
+        return certificate
     }
 
     private func exchange(_ request: HTTPClientRequest) throws -> Data {
