@@ -88,4 +88,41 @@ struct LetterInteropTests {
             #expect(read.encryption == (cipher == ["-aes-256-gcm"] ? .aes256GCM : .aes128CBC))
         }
     }
+
+    @Test("a multipart/signed letter (openssl cms -sign, detached, text mode) is read; an altered first part is refused")
+    func weReadDetachedSignatures() throws {
+        let pki = try MessageTestPKI.shared()
+        let directory = try ScratchDirectory(prefix: "sem-message")
+        let alice = try MessageTestTool.write(key: pki.alice.signingKey, certificate: pki.alice.signingCertificate,
+                                              name: "alice", in: directory)
+        let carol = try MessageTestTool.write(key: pki.carol.encryptionKey,
+                                              certificate: pki.carol.encryptionCertificate, name: "carol", in: directory)
+        try directory.write("ca.pem", pki.caCertificate.pemEncoded)
+        // LF line ends, as a person's file has them: openssl signs the canonical CRLF form
+        // and writes the signature part's base64 with bare LFs.
+        try directory.write("inner.txt", "From: \(pki.alice.address)\nTo: \(pki.carol.address)\n"
+                            + "Subject: detached\n\nSigned beside the content.\n")
+        try MessageTestTool.openssl(["cms", "-sign", "-in", "inner.txt", "-signer", alice.certificate, "-inkey", alice.key,
+                                     "-certfile", "ca.pem", "-crlfeol", "-out", "signed.smime"], in: directory)
+        let signed = try directory.read("signed.smime")
+        #expect(String(decoding: signed, as: UTF8.self).contains("multipart/signed"))
+        try MessageTestTool.openssl(["cms", "-encrypt", "-binary", "-aes-256-gcm", "-in", "signed.smime", "-recip",
+                                     carol.certificate, "-outform", "DER", "-out", "envelope.der"], in: directory)
+        let read = try LetterReader.read(try directory.read("envelope.der"), key: pki.carol.encryptionKey,
+                                         certificate: pki.carol.encryptionCertificate)
+        #expect(read.letter.subject == "detached")
+        #expect(read.letter.body == "Signed beside the content.\n")
+        #expect(read.signerCertificate == pki.alice.signingCertificate)
+        #expect(read.detachedContent != nil)
+
+        // One letter of the signed part changed: the detached signature no longer covers it.
+        let altered = String(decoding: signed, as: UTF8.self).replacingOccurrences(of: "beside", with: "besides")
+        try directory.write("altered.smime", altered)
+        try MessageTestTool.openssl(["cms", "-encrypt", "-binary", "-aes-256-gcm", "-in", "altered.smime", "-recip",
+                                     carol.certificate, "-outform", "DER", "-out", "altered.der"], in: directory)
+        #expect(throws: CryptoError.self) {
+            try LetterReader.read(try directory.read("altered.der"), key: pki.carol.encryptionKey,
+                                  certificate: pki.carol.encryptionCertificate)
+        }
+    }
 }

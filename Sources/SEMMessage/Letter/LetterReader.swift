@@ -49,6 +49,8 @@ public struct ReadLetter: Sendable {
     public let encryption: ContentEncryptionAlgorithm
     /// The DER SignedData, needed to create a receipt.
     public let signedData: Data
+    /// The signed bytes when the signature was detached (multipart/signed), else nil.
+    public let detachedContent: Data?
     /// The full signer information (capabilities, digest).
     public let signer: CMSSignerInfo
 
@@ -69,7 +71,8 @@ public enum LetterReader {
         if input.first == 0x30 {
             envelope = input
         } else {
-            let outer = try parser.parse(input)
+            // Bare LF line ends are canonicalised first (RFC 8551 §3.1.1), as for the inner entity.
+            let outer = try parser.parse(MIMEParser.canonicalLineEnds(input))
             let type = outer.contentType
             guard ["application/pkcs7-mime", "application/x-pkcs7-mime"].contains(type.mediaType),
                   let der = outer.content else {
@@ -79,8 +82,8 @@ public enum LetterReader {
             envelope = der
         }
         let decrypted = try CMSEnvelope.decrypt(envelope, key: key, certificate: certificate)
-        let signedData = try signedDataDER(decrypted.content, parser: parser)
-        let verified = try CMSVerifier.verify(signedData)
+        let (signedData, detachedContent) = try signedContent(decrypted.content, parser: parser)
+        let verified = try CMSVerifier.verify(signedData, detachedContent: detachedContent)
         let inner = try parser.parse(verified.content)
         let letter = try letter(from: inner)
         let signer = verified.signer
@@ -90,24 +93,35 @@ public enum LetterReader {
                           signingTime: signer.signingTime, receiptRequest: signer.receiptRequest,
                           protectedHeaders: inner.headers, outerHeaders: outerHeaders,
                           senderCheck: check(outerFrom: outerFrom, inner: letter.from, signer: signer.certificate),
-                          encryption: decrypted.algorithm, signedData: signedData, signer: signer)
+                          encryption: decrypted.algorithm, signedData: signedData, detachedContent: detachedContent,
+                          signer: signer)
     }
 
-    /// The decrypted content is an application/pkcs7-mime signed-data entity (RFC 8551
-    /// §3.7); bare DER SignedData is accepted too. multipart/signed is not read (a known
-    /// shortcoming: this system never writes it).
-    private static func signedDataDER(_ content: Data, parser: MIMEParser) throws -> Data {
-        if content.first == 0x30 { return content }
-        if let entity = try? parser.parse(content) {
-            guard entity.contentType.type == "application", entity.contentType.subtype.hasSuffix("pkcs7-mime"),
-                  let der = entity.content else {
-                throw MessageError(.unsupported, "The encrypted content is not an S/MIME signed-data entity.")
+    /// The SignedData inside the decrypted content, and the signed bytes when the
+    /// signature is detached. Accepted: an application/pkcs7-mime signed-data entity
+    /// (RFC 8551 §3.5.2, what this system writes), multipart/signed with an
+    /// application/pkcs7-signature part (RFC 8551 §3.5.3, what most other clients and
+    /// `openssl cms -sign` write), and bare DER SignedData.
+    private static func signedContent(_ content: Data, parser: MIMEParser) throws -> (der: Data, detached: Data?) {
+        if content.first == 0x30 { return (content, nil) }
+        let canonical = MIMEParser.canonicalLineEnds(content)
+        let entity = try parser.parse(canonical)
+        let type = entity.contentType
+        if type.mediaType == "multipart/signed" {
+            // RFC 1847 §2.1: exactly two parts, the content and then its signature; the
+            // signature covers the first part's bytes exactly as they were sent.
+            let signatureTypes = ["application/pkcs7-signature", "application/x-pkcs7-signature"]
+            guard entity.parts.count == 2, signatureTypes.contains(entity.parts[1].contentType.mediaType),
+                  let signature = entity.parts[1].content else {
+                throw MessageError(.malformed, "A multipart/signed letter needs a content part and an "
+                                   + "application/pkcs7-signature part.")
             }
-            return der
+            return (signature, try parser.rawParts(of: canonical)[0])
         }
-        // Other writers (the openssl tool among them) may use bare LF line ends in the
-        // wrapper; OpenSSL's own S/MIME reader accepts them.
-        return try CMS.der(fromSMIME: String(decoding: content, as: UTF8.self))
+        guard type.type == "application", type.subtype.hasSuffix("pkcs7-mime"), let der = entity.content else {
+            throw MessageError(.unsupported, "The encrypted content is not an S/MIME signed-data entity.")
+        }
+        return (der, nil)
     }
 
     /// Builds the Letter from the parsed inner entity.

@@ -14,7 +14,8 @@ public enum ReceiptComposer {
         guard received.receiptRequested else {
             throw MessageError(.invalidArgument, "The letter does not ask for a signed receipt.")
         }
-        return try CMSReceipt.create(for: received.signedData, certificates: received.certificates, signer: signer)
+        return try CMSReceipt.create(for: received.signedData, detachedContent: received.detachedContent,
+                                     certificates: received.certificates, signer: signer)
     }
 }
 

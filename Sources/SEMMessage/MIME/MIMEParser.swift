@@ -56,6 +56,46 @@ public struct MIMEParser: Sendable {
         }
     }
 
+    /// The exact bytes of each part of the multipart entity `data`, as they lie between
+    /// the boundary delimiters. multipart/signed needs them (RFC 1847 §2.1): the first
+    /// part is verified over its bytes as sent, not over a re-serialisation.
+    ///
+    /// - Throws: what `parse` throws, and `.malformed` when `data` is not a multipart.
+    public func rawParts(of data: Data) throws -> [Data] {
+        guard data.count <= limits.maximumTotalBytes else {
+            throw MessageError(.limitExceeded, "The message is \(data.count) bytes; at most "
+                               + "\(limits.maximumTotalBytes) bytes are accepted.")
+        }
+        let bytes = [UInt8](data)
+        try Self.checkLines(bytes, limit: limits.maximumLineLength)
+        return try bytes.withUnsafeBufferPointer { buffer in
+            let (headers, bodyStart) = try parseHeaders(buffer, 0..<buffer.count)
+            let type = MIMEEntity(headers: headers, body: .bytes(Data())).contentType
+            guard type.type == "multipart", let boundary = type.parameter("boundary"),
+                  Self.isValidBoundary(boundary) else {
+                throw MessageError(.malformed, "The entity is not a multipart with a valid boundary.")
+            }
+            return try partRanges(buffer, bodyStart..<buffer.count, boundary: boundary).map { Data(buffer[$0]) }
+        }
+    }
+
+    /// Turns every bare LF into CRLF, the canonical form of MIME text (RFC 8551 §3.1.1).
+    /// Some writers (the openssl tool's base64 signature part among them) end lines in a
+    /// bare LF inside content they sign in canonical form; canonicalising first lets the
+    /// strict parser read them without weakening it for anything else.
+    public static func canonicalLineEnds(_ data: Data) -> Data {
+        guard data.contains(0x0A) else { return data }
+        var result = Data()
+        result.reserveCapacity(data.count + data.count / 32)
+        var previous: UInt8 = 0
+        for byte in data {
+            if byte == 0x0A && previous != 0x0D { result.append(0x0D) }
+            result.append(byte)
+            previous = byte
+        }
+        return result
+    }
+
     /// RFC 2046 §5.1.1: 1 to 70 characters from a fixed set, not ending in a space.
     static func isValidBoundary(_ boundary: String) -> Bool {
         let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ")
