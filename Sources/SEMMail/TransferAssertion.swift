@@ -93,11 +93,12 @@ public struct DeliveryNotification: Sendable, Equatable, Codable {
 
     /// Opens a signed notification (the signature is checked; who signed it is the
     /// caller's to judge against the trust list or the local root).
-    public static func open(_ der: Data) throws -> (notification: DeliveryNotification, signer: Certificate) {
+    public static func open(_ der: Data) throws
+        -> (notification: DeliveryNotification, signer: Certificate, certificates: [Certificate]) {
         do {
             let verified = try CMSVerifier.verify(der)
             return (try CanonicalJSON.decodeCanonical(DeliveryNotification.self, from: verified.content),
-                    verified.signer.certificate)
+                    verified.signer.certificate, verified.certificates)
         } catch {
             throw MailError(.invalidRequest, "The notification does not verify: \(error)")
         }

@@ -1,29 +1,51 @@
 // sem - the CryptoNET SEM client a person uses every day.
 import Foundation
+import SEMCommandLine
 
 let usage = """
 usage: sem <command> [options]
 
 The CryptoNET SEM mail client: keys on a smart card or in an encrypted key file,
 S/MIME sign-then-encrypt end to end, an encrypted local store and address book.
+Its files live in $SEM_HOME (default ~/.config/sem).
 
-commands (arriving with the client layer):
-  enroll     obtain signing and encryption certificates with a one-time code
-  send       sign, encrypt and submit a letter
-  sync       fetch new mail from the server
-  inbox      list decrypted summaries
-  read       show a letter with its signature verdict
-  contacts   manage the encrypted address book
-  help       show this text
+  enroll --ca HOST:PORT --mail HOST:PORT --root FILE --address ADDR --code CODE
+         [--smi-signer FILE] [--token LABEL [--module PATH]] [--secret-file FILE]
+        make the signing key (on the token, or in an encrypted key file) and the
+        encryption key (archived with the CA), and obtain both certificates over EST
+  send --to ADDR [--to ADDR]... [--cc ADDR]... --subject TEXT [--body-file FILE]
+       [--attach FILE]... [--receipt] [--json]
+        validate each recipient's certificate, sign, encrypt, submit; the body is read
+        from standard input without --body-file
+  sync                      fetch new mail and notifications into the local store
+  inbox [--json]            decrypted summaries with the signature verdict
+  read ID [--no-receipt] [--json]
+        the letter, its signer and verdict, its attachments; sends a requested receipt
+  attachment save ID N PATH fetch attachment N on demand, check it, save it
+  receipts [--json]         delivery notifications and signed receipts, verified
+  contacts add NAME ADDRESS | list [--json] | remove ADDRESS | export
 
-This build provides the cryptographic foundation only; the commands above are not
-available yet.
+Secrets: the key-file passphrase from $SEM_KEY_PASSPHRASE, the token PIN from
+$SEM_TOKEN_PIN, or the file given with --secret-file at enrolment. Every verification
+failure stops the command with one line naming the reason (exit 1); usage errors exit 2.
 """
 
-let arguments = CommandLine.arguments.dropFirst()
-if arguments.isEmpty || ["help", "-h", "--help"].contains(arguments.first!) {
-    print(usage)
-    exit(arguments.isEmpty ? 64 : 0)
+let arguments = Array(CommandLine.arguments.dropFirst())
+CommandRunner.run(program: "sem", usage: usage) {
+    guard let command = arguments.first else { throw UsageError("No command given.") }
+    let rest = Array(arguments.dropFirst())
+    switch command {
+    case "help", "-h", "--help":
+        print(usage)
+        return 0
+    case "enroll": return try ClientCommands.enroll(rest)
+    case "send": return try ClientCommands.send(rest)
+    case "sync": return try ClientCommands.sync(rest)
+    case "inbox": return try ClientCommands.inbox(rest)
+    case "read": return try ClientCommands.read(rest)
+    case "attachment": return try ClientCommands.attachment(rest)
+    case "receipts": return try ClientCommands.receipts(rest)
+    case "contacts": return try ClientCommands.contacts(rest)
+    default: throw UsageError("Unknown command '\(command)'.")
+    }
 }
-FileHandle.standardError.write(Data("sem: '\(arguments.first!)' is not available in this build; see 'sem help'.\n".utf8))
-exit(64)

@@ -1,0 +1,185 @@
+// Reading: sync fetches new mailbox entries and stores them sealed, with a sealed summary
+// made by decrypting and verifying each one; read, attachment save and receipts work from
+// the local store. A failed verification stops the action with one line naming the reason.
+public import Foundation
+import SEMCredentials
+public import SEMCrypto
+import SEMFederation
+import SEMMail
+public import SEMMessage
+
+/// A letter as `sem read` shows it, verified.
+public struct ReadResult: Sendable {
+    public let letter: Letter
+    public let signer: Certificate
+    public let assurance: String?
+    public let receiptSent: Bool
+}
+
+extension ClientSession {
+    /// Fetches what changed on the server; returns how many entries were stored.
+    @discardableResult
+    public func sync() throws -> Int {
+        var stored = 0
+        var cursor = try store.cursor
+        while true {
+            let page = try remote { try api.changes(after: cursor) }
+            for entry in page.entries {
+                if entry.deleted {
+                    try store.markDeleted(entry.message.id)
+                    continue
+                }
+                let content = try remote { try api.content(entry.message.id) }
+                try store.store(id: entry.message.id, modseq: entry.modseq, kind: entry.message.kind.rawValue, content: content,
+                                summary: summarise(id: entry.message.id, kind: entry.message.kind, sender: entry.message.sender,
+                                                   date: entry.message.receivedAt, content: content))
+                stored += 1
+            }
+            guard page.cursor > cursor, !page.entries.isEmpty else { break }
+            cursor = page.cursor
+            try store.setCursor(cursor)
+        }
+        try pullAddressBook()
+        return stored
+    }
+
+    public func inbox() throws -> [ClientStore.Summary] { try store.summaries().filter { $0.kind == "letter" } }
+
+    /// Delivery notifications and signed receipts, verified when they were stored.
+    public func receipts() throws -> [ClientStore.Summary] {
+        try store.summaries().filter { $0.kind == "notification" || $0.kind == "receipt" }
+    }
+
+    /// Decrypts and verifies a stored letter; sends the signed receipt it asks for once.
+    public func read(_ id: String, sendReceipt: Bool = true) throws -> ReadResult {
+        let read = try verifiedLetter(id)
+        var sent = false
+        if sendReceipt, let request = read.receiptRequest, try store.setting("receipt:\(id)") == nil {
+            let receipt = try ReceiptComposer.receipt(for: read, signer: try signer)
+            _ = try remote { try api.submit(Submission(recipients: request.receiptsTo, content: receipt)) }
+            try store.setSetting("receipt:\(id)", Data("sent".utf8))
+            sent = true
+        }
+        let assurance = AssuranceLevel(policies: read.signerCertificate.policies)?.rawValue
+        return ReadResult(letter: read.letter, signer: read.signerCertificate, assurance: assurance, receiptSent: sent)
+    }
+
+    /// Fetches attachment `number` (1-based: inline ones first, then references) of a
+    /// letter, checks both digests, and writes the plaintext to `path` (mode 0600) only then.
+    public func saveAttachment(_ id: String, number: Int, to path: URL) throws -> (name: String, bytes: Int) {
+        let letter = try verifiedLetter(id).letter
+        let plaintext: Data, name: String
+        if number >= 1, number <= letter.attachments.count {
+            plaintext = letter.attachments[number - 1].content
+            name = letter.attachments[number - 1].fileName
+        } else if number > letter.attachments.count, number <= letter.attachments.count + letter.references.count {
+            let reference = letter.references[number - letter.attachments.count - 1]
+            let ciphertext = try remote { try api.attachment(reference.attachmentID) }
+            do { plaintext = try AttachmentOpener.open(ciphertext, reference: reference) } catch {
+                throw ClientError(.verificationFailed, "attachment \(number) of \(id) does not match its signed reference: \(error)")
+            }
+            name = reference.fileName
+        } else {
+            throw ClientError(.invalidArgument, "Letter \(id) has \(letter.attachments.count + letter.references.count) attachments.")
+        }
+        guard FileManager.default.createFile(atPath: path.path, contents: plaintext, attributes: [.posixPermissions: 0o600]) else {
+            throw ClientError(.storage, "Cannot write \(path.path).")
+        }
+        return (name, plaintext.count)
+    }
+
+    // MARK: Verification
+
+    func verifiedLetter(_ id: String) throws -> ReadLetter {
+        let content = try store.content(of: id)
+        let read: ReadLetter
+        do { read = try LetterReader.read(content, key: encryption.key, certificate: encryption.certificate) } catch {
+            throw ClientError(.verificationFailed, "letter \(id) does not open or its signature does not verify: \(error)")
+        }
+        guard read.senderCheck.isConsistent else {
+            throw ClientError(.verificationFailed, "letter \(id): the sender does not match the signer (\(read.senderCheck.problems)).")
+        }
+        try validate(read.signerCertificate, of: read.letter.from.address, purpose: .emailSigning, intermediates: read.certificates)
+        return read
+    }
+
+    func summarise(id: String, kind: StoredMessage.Kind, sender: String, date: Date, content: Data) -> ClientStore.Summary {
+        var summary = ClientStore.Summary(id: id, kind: "letter", from: sender, subject: "", date: date, verdict: "valid",
+                                          assurance: nil, attachments: 0, receiptRequested: false)
+        if kind == .notification {
+            summary.kind = "notification"
+            do {
+                let opened = try DeliveryNotification.open(content)
+                let note = opened.notification
+                summary.subject = note.status == .delivered ? "delivered to \(note.recipient) (message \(note.messageId))"
+                    : "NOT delivered to \(note.recipient) (message \(note.messageId)): \(note.reason)"
+                summary.from = note.server
+                summary.date = note.time
+                try validateServer(opened.signer, host: note.server, intermediates: opened.certificates)
+            } catch {
+                summary.verdict = "\(error)"
+            }
+            return summary
+        }
+        do {
+            let read = try LetterReader.read(content, key: encryption.key, certificate: encryption.certificate)
+            summary.from = read.letter.from.address
+            summary.subject = read.letter.subject
+            summary.date = read.letter.date
+            summary.attachments = read.letter.attachments.count + read.letter.references.count
+            summary.receiptRequested = read.receiptRequest != nil
+            summary.assurance = AssuranceLevel(policies: read.signerCertificate.policies)?.rawValue
+            if !read.senderCheck.isConsistent { summary.verdict = "sender does not match the signer" }
+            try validate(read.signerCertificate, of: read.letter.from.address, purpose: .emailSigning, intermediates: read.certificates)
+        } catch let error as ClientError {
+            summary.verdict = error.reason
+        } catch {
+            if let receipt = matchReceipt(content) { return receipt(summary) }
+            summary.verdict = "does not open or verify: \(error)"
+        }
+        return summary
+    }
+
+    /// A signed receipt for one of our sent letters, with its verdict.
+    private func matchReceipt(_ content: Data) -> ((ClientStore.Summary) -> ClientStore.Summary)? {
+        guard let originals = try? store.sentOriginals() else { return nil }
+        for (id, original) in originals {
+            guard let verified = try? ReceiptChecker.verify(content, original: original) else { continue }
+            let signer = verified.signer.certificate
+            let from = signer.emailAddresses.first ?? "?"
+            return { summary in
+                var receipt = summary
+                receipt.kind = "receipt"
+                receipt.from = from
+                receipt.subject = "signed receipt for message \(id)"
+                do {
+                    // The receipt carries no chain; the directory's answer supplies the intermediates.
+                    let chain = try self.remote { try self.api.lookup(from) }.chain.map { try Certificate(pemEncoded: $0) }
+                    try self.validate(signer, of: from, purpose: .emailSigning, intermediates: chain)
+                } catch { receipt.verdict = "\(error)" }
+                return receipt
+            }
+        }
+        return nil
+    }
+
+    /// A notification's signer: the named server's certificate, under its domain's root.
+    private func validateServer(_ certificate: Certificate, host: String, intermediates extra: [Certificate]) throws {
+        guard certificate.dnsNames.contains(host.lowercased()) else {
+            throw ClientError(.verificationFailed, "the notification is signed by a certificate not naming \(host).")
+        }
+        let domain = host.split(separator: ".").dropFirst().joined(separator: ".")
+        let anchor: Certificate
+        if domain == configuration.domain {
+            anchor = root
+        } else {
+            guard let registered = try trustList()?.domain(named: domain) else {
+                throw ClientError(.verificationFailed, "\(domain) is not in the trust list.")
+            }
+            anchor = registered.rootCertificate
+        }
+        let verdict = PathValidator(trustAnchors: [anchor], knownIntermediates: intermediates, revocationChecker: NoRevocationEvidence())
+            .validate(certificate, intermediates: extra, policy: ValidationPolicy(purpose: .tlsClient, revocationMode: .softFail))
+        if let failure = verdict.failure { throw ClientError(.verificationFailed, "notification signer: \(failure)") }
+    }
+}

@@ -1,0 +1,86 @@
+// An opened client: configuration, keys (unlocked from the token or key files), the
+// pinned anchors, the server API and the local store, plus the validation every
+// certificate from outside goes through (R3): a path to the domain's root (the pinned one
+// for our domain, the trust list's for another), the purpose, and revocation by OCSP with
+// the CRL as fallback, failing hard when neither answers.
+public import Foundation
+import SEMCredentials
+import SEMTransport
+public import SEMCrypto
+import SEMFederation
+
+public final class ClientSession: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is immutable; a session is used by one
+    // command on one thread.
+    public let home: ClientHome
+    public let configuration: ClientConfiguration
+    public let signing: CertifiedKey
+    public let encryption: CertifiedKey
+    let root: Certificate
+    let intermediates: [Certificate]
+    let smiSigner: Certificate?
+    public let api: MailAPIClient
+    public let store: ClientStore
+
+    public init(home: ClientHome, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.home = home
+        configuration = try home.configuration()
+        let signingStore = try configuration.signingKeys.open(relativeTo: home.url, environment: environment)
+        let encryptionStore = try configuration.encryptionKeys.open(relativeTo: home.url, environment: environment)
+        signing = try CertifiedKey(certificate: try home.certificate("signing"),
+                                   key: try signingStore.privateKey(label: ClientHome.Label.signing))
+        encryption = try CertifiedKey(certificate: try home.certificate("encryption"),
+                                      key: try encryptionStore.privateKey(label: ClientHome.Label.encryption))
+        root = try home.certificate("root")
+        intermediates = try PEM.decodeAll(try String(contentsOf: home.path("pki/chain.pem"), encoding: .utf8), label: "CERTIFICATE")
+            .map { try Certificate(derEncoded: $0) }
+        smiSigner = home.certificateIfPresent("smi")
+        api = try MailAPIClient(host: configuration.mail.host, port: configuration.mail.port, domain: configuration.domain,
+                                credential: signing, chain: intermediates, root: root, intermediates: intermediates)
+        store = try ClientStore(path: home.path("store.sqlite").path, encryptionKey: encryption.key,
+                                certificate: encryption.certificate)
+    }
+
+    public var address: String { configuration.address }
+
+    /// Signs as the user (with protected headers, by LetterComposer).
+    var signer: CMSSigner {
+        get throws { try CMSSigner(key: signing.key, certificate: signing.certificate, chain: intermediates) }
+    }
+
+    /// The current trust list from the server, checked against the pinned registry signer;
+    /// nil for a client outside any federation.
+    func trustList() throws -> TrustList? {
+        guard let smiSigner else { return nil }
+        let consumer = try TrustListConsumer(pinnedSigner: smiSigner, cacheURL: home.path("trust-list.der"))
+        if let fresh = try? api.trustList() {
+            return try consumer.accept(der: fresh, at: Date())
+        }
+        return try consumer.current(at: Date())
+    }
+
+    /// Validates a certificate of `address`'s domain for `purpose`; throws a
+    /// `ClientError(.verificationFailed)` naming the reason.
+    func validate(_ certificate: Certificate, of address: String, purpose: CertificatePurpose,
+                  intermediates extra: [Certificate] = [], at time: Date = Date()) throws {
+        let domain = String(address.lowercased().split(separator: "@").last ?? "")
+        let anchor: Certificate
+        if domain == configuration.domain {
+            anchor = root
+        } else {
+            guard let list = try trustList(), let registered = list.domain(named: domain) else {
+                throw ClientError(.verificationFailed, "\(domain) is not a domain of the federation's trust list.")
+            }
+            anchor = registered.rootCertificate
+        }
+        let validator = PathValidator(trustAnchors: [anchor], knownIntermediates: domain == configuration.domain ? intermediates : [],
+                                      revocationChecker: OnlineRevocationChecker())
+        let verdict = validator.validate(certificate, intermediates: extra, policy: ValidationPolicy(purpose: purpose, time: time))
+        if let failure = verdict.failure {
+            throw ClientError(.verificationFailed, "certificate of \(address): \(failure)")
+        }
+        guard certificate.emailAddresses.map({ $0.lowercased() }).contains(address.lowercased()) else {
+            throw ClientError(.verificationFailed, "the certificate does not name \(address).")
+        }
+    }
+}

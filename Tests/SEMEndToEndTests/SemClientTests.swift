@@ -1,0 +1,196 @@
+// The `sem` client driven as a person drives it, against the mail federation on loopback:
+// alice with her signing key on a SoftHSM2 token, bob with key files; letters, attachments
+// fetched on demand, receipts, contacts; the stores searched for plaintext; interop with
+// openssl cms both ways; a tampered message and a revoked signer.
+import Foundation
+import SEMCrypto
+import SEMTestSupport
+import Testing
+
+@Suite("sem client", .serialized)
+struct SemClientTests {
+    /// A user's client directory and how to run `sem` as that user.
+    struct User {
+        let federation: MailFederation
+        let address: String
+        let environment: [String: String]
+
+        var home: String { environment["SEM_HOME"]! }
+
+        @discardableResult
+        func sem(_ arguments: [String], input: String? = nil) throws -> ToolResult {
+            try Programs.run("sem", arguments, input: input.map { Data($0.utf8) }, environment: environment)
+        }
+
+        /// Copies the signing certificate and an opened copy of its key file to where
+        /// MailFederation.api looks for a user's login (key-file users only).
+        func exportLogin() throws {
+            let scratch = federation.scratch
+            try scratch.write("\(address).pem", try Data(contentsOf: URL(fileURLWithPath: "\(home)/pki/signing.pem")))
+            let opened = try scratch.run("openssl", ["pkey", "-in", "\(home)/keys/sem-signing.key.pem", "-passin",
+                                                      "env:SEM_KEY_PASSPHRASE", "-out", "\(address).key"],
+                                         environment: environment)
+            guard opened.status == 0 else { throw FixtureError("openssl pkey: \(opened.errors)") }
+        }
+    }
+
+    /// Adds `address` and enrols it with `sem enroll`, on a new SoftHSM2 token when `token`.
+    static func enrol(_ federation: MailFederation, _ address: String, token: Bool) throws -> User {
+        let scratch = federation.scratch
+        let domain = String(address.split(separator: "@")[1])
+        let added = try federation.run("semctl", ["user", "add", address, "--domain-dir", scratch.path(domain)])
+        let code = try #require(added.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression))
+        var environment = federation.environment
+        environment["SEM_HOME"] = scratch.path("home-\(address)")
+        var tokenArguments: [String] = []
+        if token {
+            try FileManager.default.createDirectory(atPath: scratch.path("tokens"), withIntermediateDirectories: true)
+            try scratch.write("softhsm2.conf", "directories.tokendir = \(scratch.path("tokens"))\nobjectstore.backend = file\n")
+            environment["SOFTHSM2_CONF"] = scratch.path("softhsm2.conf")
+            environment["SEM_TOKEN_PIN"] = "2468-\(UUID().uuidString.prefix(6))"
+            let made = try scratch.run("softhsm2-util", ["--init-token", "--free", "--label", "card-\(address)", "--so-pin",
+                                                         "so-pin-1234", "--pin", environment["SEM_TOKEN_PIN"]!],
+                                       environment: environment)
+            #expect(made.status == 0, "\(made.all)")
+            tokenArguments = ["--token", "card-\(address)"]
+        }
+        let ports = federation.ports[domain]!
+        let user = User(federation: federation, address: address, environment: environment)
+        let enrolled = try user.sem(["enroll", "--ca", "127.0.0.1:\(ports[2])", "--mail", "127.0.0.1:\(ports[0])",
+                                     "--root", scratch.path("\(domain)/pki/root-ca.pem"), "--address", address,
+                                     "--code", String(added.output[code]),
+                                     "--smi-signer", "\(federation.smi.directory)/pki/smi.pem"] + tokenArguments)
+        #expect(enrolled.status == 0, "\(enrolled.all)")
+        return user
+    }
+
+    @Test("alice on a token and bob with key files: a letter, an attachment on demand, a receipt, contacts, no plaintext at rest")
+    func letterAndReceipt() throws {
+        let federation = try MailFederation()
+        let scratch = federation.scratch
+        let alice = try Self.enrol(federation, "alice@alpha.test", token: true)
+        let bob = try Self.enrol(federation, "bob@beta.test", token: false)
+        #expect(!FileManager.default.fileExists(atPath: "\(alice.home)/keys/sem-signing.key.pem"))
+        #expect(FileManager.default.fileExists(atPath: "\(bob.home)/keys/sem-signing.key.pem"))
+
+        let report = try scratch.run("python3", ["-c", "import os,sys; sys.stdout.buffer.write(os.urandom(300000))"])
+        try scratch.write("plans.bin", report.outputData)
+        try scratch.write("note.txt", "Nightingale milestones\n")
+        let sent = try alice.sem(["send", "--to", "bob@beta.test", "--subject", "Project Nightingale", "--attach",
+                                  scratch.path("plans.bin"), "--attach", scratch.path("note.txt"), "--receipt"],
+                                 input: "Dear Bob, the Nightingale plans are attached.\n")
+        #expect(sent.status == 0, "\(sent.all)")
+        #expect(sent.output.contains("bob@beta.test: queued"))
+        let id = try #require(sent.output.split(separator: " ").dropFirst().first.map(String.init))
+
+        #expect(eventually { try bob.sem(["sync"]).status == 0 && bob.sem(["inbox"]).output.contains(id) })
+        let inbox = try bob.sem(["inbox", "--json"])
+        #expect(inbox.output.contains("\"verdict\" : \"valid\""), "\(inbox.output)")
+        #expect(inbox.output.contains("Project Nightingale"))
+
+        // The attachment is not fetched until asked for.
+        let alphaLog = { federation.process("mail", of: "alpha.test")?.standardError ?? "" }
+        #expect(!alphaLog().contains("mail.attachment.served"))
+        let read = try bob.sem(["read", id])
+        #expect(read.status == 0, "\(read.all)")
+        #expect(read.output.contains("Signature: valid, signed by CN=alice@alpha.test"))
+        #expect(read.output.contains("plans.bin (300000 bytes, fetched on demand)"))
+        #expect(read.output.contains("A signed receipt was sent"))
+        #expect(!alphaLog().contains("mail.attachment.served"))
+        let saved = try bob.sem(["attachment", "save", id, "2", scratch.path("saved.bin")])
+        #expect(saved.status == 0, "\(saved.all)")
+        #expect(try scratch.read("saved.bin") == report.outputData)
+        #expect(alphaLog().contains("mail.attachment.served"))
+
+        // alice sees the delivery notification and bob's signed receipt, both verified.
+        let confirmed = eventually {
+            try alice.sem(["sync"]).status == 0
+                && alice.sem(["receipts"]).output.components(separatedBy: "\n").filter { $0.hasPrefix("ok ") }.count == 2
+        }
+        #expect(confirmed, "\((try? alice.sem(["receipts"]).output) ?? "")")
+        let receipts = try alice.sem(["receipts"]).output
+        #expect(receipts.contains("delivered to bob@beta.test"))
+        #expect(receipts.contains("signed receipt for message \(id)"))
+
+        // Contacts travel to the server as ciphertext and come back on another sync.
+        #expect(try alice.sem(["contacts", "add", "Robert Nightingale-Builder", "bob@beta.test"]).status == 0)
+        #expect(try alice.sem(["contacts", "list"]).output.contains("Robert Nightingale-Builder <bob@beta.test>"))
+
+        // Nothing at rest holds the subject, the body, the attachment name or the contact name.
+        let secrets = ["Nightingale", "Dear Bob", "Robert"]
+        for root in [alice.home, bob.home, scratch.path("alpha.test"), scratch.path("beta.test")] {
+            let found = try scratch.run("grep", ["-r", "-l", "-a", "-e", secrets[0], "-e", secrets[1], "-e", secrets[2], root])
+            #expect(found.output.isEmpty, "plaintext found in \(found.output)")
+        }
+    }
+
+    @Test("openssl cms and sem read each other's letters; a tampered letter and a revoked signer are refused with reasons")
+    func interopAndRefusals() throws {
+        let federation = try MailFederation()
+        let scratch = federation.scratch
+        let alice = try Self.enrol(federation, "alice@alpha.test", token: false)
+        let bob = try Self.enrol(federation, "bob@beta.test", token: false)
+
+        // sem → openssl: bob's encryption key file opens alice's letter.
+        let sent = try alice.sem(["send", "--to", "bob@beta.test", "--subject", "for openssl"], input: "plain words\n")
+        let id = try #require(sent.output.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(eventually { try bob.sem(["sync"]).status == 0 && bob.sem(["inbox"]).output.contains(id) })
+        try alice.exportLogin()
+        try bob.exportLogin()
+        let content = try federation.api(bob.address, "/v1/messages/\(id)/content")
+        try scratch.write("letter.eml", content.body)
+        let key = try scratch.run("openssl", ["pkey", "-in", "\(bob.home)/keys/sem-encryption.key.pem", "-passin",
+                                               "env:SEM_KEY_PASSPHRASE", "-out", "bob-enc.key"], environment: bob.environment)
+        #expect(key.status == 0, "\(key.errors)")
+        let decrypted = try scratch.openssl(["cms", "-decrypt", "-in", "letter.eml", "-recip", "\(bob.home)/pki/encryption.pem",
+                                             "-inkey", "bob-enc.key", "-out", "inner.eml"])
+        #expect(decrypted.status == 0, "\(decrypted.errors)")
+        let verified = try scratch.openssl(["cms", "-verify", "-in", "inner.eml", "-CAfile",
+                                            scratch.path("alpha.test/pki/root-ca.pem"), "-certfile",
+                                            "\(alice.home)/pki/chain.pem", "-purpose", "any"])
+        #expect(verified.status == 0, "\(verified.errors)")
+        #expect(verified.output.contains("plain words"))
+
+        // openssl → sem: signed by alice's key with openssl, encrypted to bob, submitted through the API.
+        try scratch.write("mail.txt", "From: alice@alpha.test\r\nTo: bob@beta.test\r\nSubject: made by openssl\r\n\r\nhand made\r\n")
+        let aliceKey = try scratch.run("openssl", ["pkey", "-in", "\(alice.home)/keys/sem-signing.key.pem", "-passin",
+                                                    "env:SEM_KEY_PASSPHRASE", "-out", "alice.key"], environment: alice.environment)
+        #expect(aliceKey.status == 0)
+        let signed = try scratch.openssl(["cms", "-sign", "-in", "mail.txt", "-signer", "\(alice.home)/pki/signing.pem",
+                                          "-inkey", "alice.key", "-certfile", "\(alice.home)/pki/chain.pem", "-crlfeol",
+                                          "-out", "signed.eml"])
+        #expect(signed.status == 0, "\(signed.errors)")
+        // -crlfeol: the canonical CRLF form mail has on the wire (RFC 5322 §2.1).
+        let sealed = try scratch.openssl(["cms", "-encrypt", "-aes-256-gcm", "-crlfeol", "-in", "signed.eml", "-out", "sealed.eml",
+                                          "\(bob.home)/pki/encryption.pem"])
+        #expect(sealed.status == 0, "\(sealed.errors)")
+        let submitted = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: try scratch.read("sealed.eml"))
+        let handMade = try #require(submitted.answer["messageId"] as? String, "\(submitted.answer)")
+        #expect(eventually { try bob.sem(["sync"]).status == 0 && bob.sem(["inbox"]).output.contains(handMade) })
+        let read = try bob.sem(["read", handMade, "--no-receipt"])
+        #expect(read.status == 0, "\(read.errors)")
+        #expect(read.output.contains("hand made"))
+        #expect(read.output.contains("Signature: valid"))
+
+        // A letter altered on the way is refused with its reason.
+        var altered = try scratch.read("sealed.eml")
+        let marker = Data("\r\n\r\n".utf8)
+        let bodyStart = try #require(altered.range(of: marker)).upperBound
+        altered[bodyStart + 200] = altered[bodyStart + 200] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        let tampered = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: altered)
+        let tamperedID = try #require(tampered.answer["messageId"] as? String)
+        #expect(eventually { try bob.sem(["sync"]).status == 0 && bob.sem(["inbox"]).output.contains(tamperedID) })
+        #expect(try bob.sem(["inbox"]).output.contains("BAD \(tamperedID)"))
+        let refused = try bob.sem(["read", tamperedID])
+        #expect(refused.status == 1)
+        #expect(refused.errors.contains("does not open or its signature does not verify"), "\(refused.errors)")
+
+        // After alice's signing certificate is revoked, her letters are refused with the reason.
+        try federation.run("semctl", ["cert", "revoke", "alice@alpha.test", "--reason", "keyCompromise",
+                                      "--domain-dir", scratch.path("alpha.test")])
+        let revoked = try bob.sem(["read", id, "--no-receipt"])
+        #expect(revoked.status == 1)
+        #expect(revoked.errors.contains("certificate of alice@alpha.test"), "\(revoked.errors)")
+        #expect(revoked.errors.contains("revoked"))
+    }
+}
