@@ -105,6 +105,11 @@ struct X509ExtensionTests {
         #expect(cert.ocspResponderURLs == ["http://ocsp.example.test/"])
         #expect(cert.basicConstraints == BasicConstraints(isCA: true, pathLength: 3))
         #expect(cert.subjectKeyIdentifier != nil)
+
+        // The fingerprint is the one openssl prints: SHA-256 over the whole DER.
+        let printed = try scratch.openssl(["x509", "-in", "c.pem", "-noout", "-fingerprint", "-sha256"])
+        let hex = printed.output.split(separator: "=").last.map { $0.replacingOccurrences(of: ":", with: "") }
+        #expect(hex?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == cert.fingerprint.lowercased())
     }
 
     @Test("without a subject alternative name the subject's emailAddress is the e-mail address")

@@ -122,6 +122,20 @@ struct SemClientTests {
             let found = try scratch.run("grep", ["-r", "-l", "-a", "-e", secrets[0], "-e", secrets[1], "-e", secrets[2], root])
             #expect(found.output.isEmpty, "plaintext found in \(found.output)")
         }
+
+        // Neither the token PIN nor the key-file passphrase reaches a file, a log or an output.
+        let pin = try #require(alice.environment["SEM_TOKEN_PIN"])
+        let passphrase = try #require(federation.environment["SEM_KEY_PASSPHRASE"])
+        for root in [alice.home, bob.home, scratch.path("alpha.test"), scratch.path("beta.test")] {
+            let found = try scratch.run("grep", ["-r", "-l", "-a", "-F", "-e", pin, "-e", passphrase, root])
+            #expect(found.output.isEmpty, "a secret found in \(found.output)")
+        }
+        let logs = ["alpha.test", "beta.test"].flatMap { domain in
+            ["ca", "pdp", "mail"].compactMap { federation.process($0, of: domain)?.standardError }
+        }
+        for text in logs + [sent.all, read.all, saved.all] {
+            #expect(!text.contains(pin) && !text.contains(passphrase), "a secret in: \(text.prefix(200))")
+        }
     }
 
     @Test("openssl cms and sem read each other's letters; a tampered letter and a revoked signer are refused with reasons")

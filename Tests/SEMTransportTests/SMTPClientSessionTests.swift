@@ -179,6 +179,42 @@ struct SMTPClientSessionTests {
         #expect(throws: SMTPReplyError.tooManyLines) { try limited.nextReply(from: &many) }
     }
 
+    @Test("the reply parser gives the same replies and the same error whole, byte by byte and in random pieces",
+          arguments: Feeding.all)
+    func replyParserFeeding(_ feeding: Feeding) {
+        let good = bytes("220 mx ESMTP ready\r\n250-mx greets c\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"
+                         + "250 ENHANCEDSTATUSCODES\r\n250 2.1.0 sender ok\r\n550-5.1.1 no such user\r\n"
+                         + "550 5.1.1 try another\r\n354 go ahead\r\n")
+        let want: [SMTPReply] = [
+            SMTPReply(code: 220, lines: ["mx ESMTP ready"]),
+            SMTPReply(code: 250, lines: ["mx greets c", "PIPELINING", "SIZE 1000", "ENHANCEDSTATUSCODES"]),
+            SMTPReply(code: 250, enhanced: "2.1.0", lines: ["sender ok"]),
+            SMTPReply(code: 550, enhanced: "5.1.1", lines: ["no such user", "try another"]),
+            SMTPReply(code: 354, lines: ["go ahead"]),
+        ]
+        func parse(_ input: [UInt8]) -> ([SMTPReply], SMTPReplyError?) {
+            var parser = SMTPReplyParser(maxLineLength: 64, maxLines: 10)
+            var got: [SMTPReply] = []
+            for piece in feeding.pieces(input) {
+                var rest = piece[...]
+                do {
+                    while let reply = try parser.nextReply(from: &rest) { got.append(reply) }
+                } catch { return (got, error) }
+            }
+            return (got, nil)
+        }
+        let (replies, failure) = parse(good)
+        #expect(replies == want)
+        #expect(failure == nil)
+        // A bare LF and an overlong line stop the stream at the same reply however it arrives.
+        let bareLF = parse(good + bytes("250 ok\n"))
+        #expect(bareLF.0 == want)
+        #expect(bareLF.1 == SMTPReplyError.malformed("a reply line does not end in CRLF"))
+        let overlong = parse(good + bytes("250 " + String(repeating: "x", count: 100) + "\r\n"))
+        #expect(overlong.0 == want)
+        #expect(overlong.1 == SMTPReplyError.lineTooLong)
+    }
+
     @Test("dot-stuffing makes line endings canonical and doubles leading dots")
     func dotStuffing() {
         let cases: [(String, String)] = [

@@ -58,6 +58,13 @@ public final class TLSContext: @unchecked Sendable {
               sem_SSL_CTX_set_max_proto_version(pointer, TLS1_3_VERSION) == 1 else {
             throw TLSError(.configurationInvalid, "The TLS version range was refused.", detail: OpenSSL.drainErrors())
         }
+        // TLS 1.2, where a configuration allows it, gets forward-secret AEAD suites only
+        // (RFC 9325 §4.2): OpenSSL's default list still offers CBC suites with SHA-1 MACs
+        // and static RSA key exchange. TLS 1.3 suites are all AEAD and stay as they are.
+        if configuration.versions == .tls12OrLater,
+           SSL_CTX_set_cipher_list(pointer, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL") != 1 {
+            throw TLSError(.configurationInvalid, "The TLS 1.2 cipher list was refused.", detail: OpenSSL.drainErrors())
+        }
         // Partial writes let the write loop resume after WANT_WRITE with the same buffer.
         _ = sem_SSL_CTX_set_mode(pointer, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
     }

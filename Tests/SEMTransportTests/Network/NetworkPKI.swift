@@ -72,12 +72,13 @@ struct NetworkPKI: Sendable {
     var verifier: RootSignedVerifier { RootSignedVerifier(root: root) }
 
     /// A server context; `requireClientCertificate` turns on mutual TLS.
-    func serverContext(requireClientCertificate: Bool = true, handshakeTimeout: Duration = .seconds(5)) throws
-        -> TLSContext {
+    func serverContext(requireClientCertificate: Bool = true, handshakeTimeout: Duration = .seconds(5),
+                       versions: TLSVersionPolicy = .tls13Only) throws -> TLSContext {
         var configuration = TLSConfiguration.server(
             chain: [server], key: serverKey, clientAuthentication: requireClientCertificate ? .required : .none,
             peerVerifier: verifier)
         configuration.handshakeTimeout = handshakeTimeout
+        configuration.versions = versions
         return try TLSContext(configuration)
     }
 

@@ -185,6 +185,44 @@ extension NetworkTests {
             #expect(open?.field("tls.peer_subject")?.contains(NetworkPKI.clientSubjectCN) == true)
         }
 
+        @Test("TLS 1.2 is refused by default; where configured it is offered with forward-secret AEAD suites only")
+        func tls12OnlyWhereConfigured() async throws {
+            let pki = try NetworkPKI.shared()
+            let directory = try NetworkTemporaryDirectory()
+            defer { directory.remove() }
+            try pki.writeFiles(to: directory)
+            func handshake(_ versions: TLSVersionPolicy, _ extra: [String]) async throws -> OpenSSLRun {
+                let (listener, _) = try startListener(ListenerConfiguration(
+                    tls: try pki.serverContext(requireClientCertificate: false, versions: versions))) { stream, _ in
+                    try? stream.write("hello\n")
+                    _ = readUntilClosed(stream)
+                }
+                defer { listener.shutdown(gracePeriod: .seconds(1)) }
+                return try await onThread {
+                    try runOpenSSL(["s_client", "-connect", "127.0.0.1:\(listener.port)", "-CAfile", "ca.pem",
+                                    "-servername", "localhost", "-brief"] + extra, in: directory, input: "ping\n")
+                }
+            }
+            let byDefault = try await handshake(.tls13Only, ["-tls1_2"])
+            #expect(!byDefault.errors.contains("Protocol version: TLSv1.2"), "\(byDefault.errors)")
+            #expect(byDefault.errors.contains("alert protocol version") || byDefault.errors.contains("no protocols available"),
+                    "\(byDefault.errors)")
+
+            let allowed = try await handshake(.tls12OrLater, ["-tls1_2"])
+            #expect(allowed.errors.contains("Protocol version: TLSv1.2"), "\(allowed.errors)")
+            #expect(allowed.errors.contains("Ciphersuite: ECDHE-"), "\(allowed.errors)")
+            #expect(allowed.errors.contains("GCM") || allowed.errors.contains("CHACHA20"), "\(allowed.errors)")
+
+            // A client that offers only a CBC suite with a SHA-1 MAC finds nothing in common.
+            let weak = try await handshake(.tls12OrLater, ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:AES128-SHA"])
+            #expect(!weak.errors.contains("Protocol version"), "\(weak.errors)")
+            #expect(weak.errors.contains("handshake failure"), "\(weak.errors)")
+
+            // TLS 1.3 still works on a context that also allows 1.2.
+            let modern = try await handshake(.tls12OrLater, [])
+            #expect(modern.errors.contains("Protocol version: TLSv1.3"), "\(modern.errors)")
+        }
+
         @Test("our TLS client talks to openssl s_server with mutual authentication")
         func opensslServer() async throws {
             let pki = try NetworkPKI.shared()
