@@ -20,6 +20,8 @@ public enum ClientEnrolment {
         public var smiSigner: Certificate?
         public var signingKeys: KeyStoreConfiguration
         public var keyAlgorithm: KeyAlgorithm
+        /// Whether the local store's key is wrapped under a passphrase instead of the encryption key.
+        public var storePassphrase: Bool = false
 
         public init(address: String, code: Secret, ca: Endpoint, mail: Endpoint, root: Certificate, smiSigner: Certificate?,
                     signingKeys: KeyStoreConfiguration, keyAlgorithm: KeyAlgorithm = .ecP256) {
@@ -42,8 +44,9 @@ public enum ClientEnrolment {
             throw ClientError(.invalidArgument, "\(home.url.path) already holds a client; choose another SEM_HOME.")
         }
         try manager.createDirectory(at: home.path("pki"), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let configuration = ClientConfiguration(address: request.address, ca: request.ca, mail: request.mail,
+        var configuration = ClientConfiguration(address: request.address, ca: request.ca, mail: request.mail,
                                                 signingKeys: request.signingKeys)
+        if request.storePassphrase { configuration.storeProtection = "passphrase" }
         let signingStore = try configuration.signingKeys.open(relativeTo: home.url, environment: environment)
         let encryptionStore = try configuration.encryptionKeys.open(relativeTo: home.url, environment: environment)
         let est = try ESTClient(host: request.ca.host, port: request.ca.port, serverName: "ca.\(configuration.domain)",
@@ -67,7 +70,9 @@ public enum ClientEnrolment {
         try home.writeCertificate(signing, as: "signing")
         try home.writeCertificate(encryption, as: "encryption")
         if let smiSigner = request.smiSigner { try home.writeCertificate(smiSigner, as: "smi") }
-        _ = try ClientStore(path: home.path("store.sqlite").path, encryptionKey: encryptionKey, certificate: encryption)
+        _ = try ClientStore(path: home.path("store.sqlite").path,
+                            protection: try ClientSession.storeProtection(configuration, try CertifiedKey(certificate: encryption, key: encryptionKey),
+                                                                          environment: environment))
         try home.write(configuration)
         return configuration
     }

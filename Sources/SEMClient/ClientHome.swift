@@ -25,6 +25,11 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
     public var encryptionKeys: KeyStoreConfiguration
     /// Attachments larger than this are uploaded once and referred to; smaller ones travel inside.
     public var attachmentThreshold: Int
+    /// "passphrase" when the local store's key is wrapped under a passphrase (scrypt,
+    /// from $SEM_STORE_PASSPHRASE or typed); absent or "encryption-key" for the encryption key.
+    public var storeProtection: String?
+
+    public var storeUsesPassphrase: Bool { storeProtection == "passphrase" }
 
     public init(address: String, ca: Endpoint, mail: Endpoint, signingKeys: KeyStoreConfiguration,
                 encryptionKeys: KeyStoreConfiguration = .file(), attachmentThreshold: Int = 256 << 10) {

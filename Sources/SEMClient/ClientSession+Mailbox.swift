@@ -14,6 +14,8 @@ public struct ReadResult: Sendable {
     public let signer: Certificate
     public let assurance: String?
     public let receiptSent: Bool
+    /// Why a requested receipt was not sent (policy, or the reader declined), else nil.
+    public let receiptWithheld: String?
 }
 
 extension ClientSession {
@@ -53,15 +55,25 @@ extension ClientSession {
     /// Decrypts and verifies a stored letter; sends the signed receipt it asks for once.
     public func read(_ id: String, sendReceipt: Bool = true) throws -> ReadResult {
         let read = try verifiedLetter(id)
-        var sent = false
-        if sendReceipt, let request = read.receiptRequest, try store.setting("receipt:\(id)") == nil {
-            let receipt = try ReceiptComposer.receipt(for: read, signer: try signer)
-            _ = try remote { try api.submit(Submission(recipients: request.receiptsTo, content: receipt)) }
-            try store.setSetting("receipt:\(id)", Data("sent".utf8))
-            sent = true
+        var sent = false, withheld: String?
+        if let request = read.receiptRequest, try store.setting("receipt:\(id)") == nil {
+            // RFC 2634 §2.3 leaves sending to the recipient; here the domain's receipt
+            // policy from the trust list decides first ("never" withholds every receipt),
+            // and the reader may decline one.
+            if try ownReceiptPolicy() == .never {
+                withheld = "the receipt policy of \(configuration.domain) sends none"
+            } else if !sendReceipt {
+                withheld = "declined"
+            } else {
+                let receipt = try ReceiptComposer.receipt(for: read, signer: try signer)
+                _ = try remote { try api.submit(Submission(recipients: request.receiptsTo, content: receipt)) }
+                try store.setSetting("receipt:\(id)", Data("sent".utf8))
+                sent = true
+            }
         }
         let assurance = AssuranceLevel(policies: read.signerCertificate.policies)?.rawValue
-        return ReadResult(letter: read.letter, signer: read.signerCertificate, assurance: assurance, receiptSent: sent)
+        return ReadResult(letter: read.letter, signer: read.signerCertificate, assurance: assurance, receiptSent: sent,
+                          receiptWithheld: withheld)
     }
 
     /// Fetches attachment `number` (1-based: inline ones first, then references) of a
@@ -74,7 +86,11 @@ extension ClientSession {
             name = letter.attachments[number - 1].fileName
         } else if number > letter.attachments.count, number <= letter.attachments.count + letter.references.count {
             let reference = letter.references[number - letter.attachments.count - 1]
-            let ciphertext = try remote { try api.attachment(reference.attachmentID) }
+            let ciphertext = try remote {
+                try api.attachment(reference.attachmentID) { [progress] done in
+                    progress?("downloading \(reference.fileName)", done, reference.ciphertextSize)
+                }
+            }
             do { plaintext = try AttachmentOpener.open(ciphertext, reference: reference) } catch {
                 throw ClientError(.verificationFailed, "attachment \(number) of \(id) does not match its signed reference: \(error)")
             }
@@ -86,6 +102,12 @@ extension ClientSession {
             throw ClientError(.storage, "Cannot write \(path.path).")
         }
         return (name, plaintext.count)
+    }
+
+    /// This domain's receipt policy as its registered profile says; on-request outside a
+    /// federation.
+    func ownReceiptPolicy() throws -> ReceiptPolicy {
+        try trustList()?.domain(named: configuration.domain)?.profile.receipts ?? .onRequest
     }
 
     // MARK: Verification

@@ -16,34 +16,86 @@ public struct OutgoingLetter: Sendable {
     public var subject: String
     public var body: String
     public var attachments: [URL]
+    /// Attachments that only one recipient receives (address → files).
+    public var privateAttachments: [String: [URL]]
     public var receipt: Bool
 
-    public init(to: [String], cc: [String] = [], subject: String, body: String, attachments: [URL] = [], receipt: Bool = false) {
+    public init(to: [String], cc: [String] = [], subject: String, body: String, attachments: [URL] = [],
+                privateAttachments: [String: [URL]] = [:], receipt: Bool = false) {
         self.to = to.map { $0.lowercased() }
         self.cc = cc.map { $0.lowercased() }
         self.subject = subject
         self.body = body
         self.attachments = attachments
+        self.privateAttachments = Dictionary(privateAttachments.map { ($0.key.lowercased(), $0.value) },
+                                             uniquingKeysWith: +)
         self.receipt = receipt
     }
 }
 
 public struct SendReport: Sendable, Codable {
+    /// One submitted letter: its id, whom it was encrypted for, and the attachments that
+    /// only these recipients received.
+    public struct Sent: Sendable, Codable {
+        public var messageId: String?
+        public var recipients: [String]
+        public var privateAttachments: [String]
+    }
+
+    /// The first submitted letter's id (the only one unless some recipients get private attachments).
     public var messageId: String?
     public var encryption: String
     public var recipients: [SubmissionResult.Recipient]
+    public var letters: [Sent]
 }
 
 extension ClientSession {
+    /// Sends a letter. Recipients with private attachments (`--attach-for`) get a letter of
+    /// their own with the same headers and body plus those attachments, encrypted only
+    /// for them and the sender, so no other recipient can read or even see them; shared
+    /// large attachments are still uploaded once and referred to from every letter.
     public func send(_ outgoing: OutgoingLetter) throws -> SendReport {
         let recipients = Array(Set(outgoing.to + outgoing.cc)).sorted()
         guard !outgoing.to.isEmpty else { throw ClientError(.invalidArgument, "A letter needs at least one --to.") }
-        var certificates: [Certificate] = []
-        for recipient in recipients { certificates.append(try encryptionCertificate(of: recipient)) }
-        let algorithm = try negotiate(recipients, certificates)
+        for address in outgoing.privateAttachments.keys.sorted() where !recipients.contains(address) {
+            throw ClientError(.invalidArgument, "--attach-for names \(address), who is not among the recipients.")
+        }
+        var certificates: [String: Certificate] = [:]
+        for recipient in recipients { certificates[recipient] = try encryptionCertificate(of: recipient) }
+        let algorithm = try negotiate(recipients, recipients.map { certificates[$0]! })
+        let shared = try prepare(outgoing.attachments)
 
+        // Recipients grouped by the private attachments they get; the group without any first.
+        let groups = Dictionary(grouping: recipients) { outgoing.privateAttachments[$0] ?? [] }
+            .sorted { ($0.key.count, $0.value[0]) < ($1.key.count, $1.value[0]) }
+        var report = SendReport(messageId: nil, encryption: algorithm.description, recipients: [], letters: [])
+        for (files, members) in groups {
+            let extra = try prepare(files)
+            let letter = Letter(from: MailAddress(address), to: outgoing.to.map { MailAddress($0) },
+                                cc: outgoing.cc.map { MailAddress($0) }, subject: outgoing.subject, body: outgoing.body,
+                                attachments: shared.inline + extra.inline, references: shared.references + extra.references,
+                                receiptRequest: outgoing.receipt ? ReceiptRequest(receiptsTo: [address]) : nil)
+            let composed = try LetterComposer.compose(letter, signer: try signer, recipients: members.map { certificates[$0]! },
+                                                      senderCertificate: encryption.certificate, encryption: algorithm)
+            let references = shared.references + extra.references
+            let result = try remote {
+                try api.submit(Submission(recipients: members, content: composed.message,
+                                          attachments: references.map { .init(id: $0.attachmentID, mediaType: $0.mediaType) }))
+            }
+            if let id = result.messageId { try store.rememberSent(id, original: composed.signedData) }
+            report.messageId = report.messageId ?? result.messageId
+            report.recipients += result.recipients
+            report.letters.append(.init(messageId: result.messageId, recipients: members,
+                                        privateAttachments: files.map(\.lastPathComponent)))
+        }
+        return report
+    }
+
+    /// Reads the files; those above the threshold are sealed under their own keys and
+    /// uploaded once (with progress), the others travel inside the letter.
+    private func prepare(_ files: [URL]) throws -> (inline: [InlineAttachment], references: [AttachmentReference]) {
         var inline: [InlineAttachment] = [], references: [AttachmentReference] = []
-        for file in outgoing.attachments {
+        for file in files {
             let content: Data
             do { content = try Data(contentsOf: file) } catch {
                 throw ClientError(.invalidArgument, "Cannot read the attachment \(file.path): \(error)")
@@ -51,25 +103,17 @@ extension ClientSession {
             let mediaType = Self.mediaType(of: file)
             if content.count > configuration.attachmentThreshold {
                 var (ciphertext, reference) = try AttachmentSealer.seal(content, fileName: file.lastPathComponent, mediaType: mediaType)
-                reference.attachmentID = try remote { try api.upload(ciphertext) }
+                let name = file.lastPathComponent
+                reference.attachmentID = try remote {
+                    try api.upload(ciphertext) { [progress] done in progress?("uploading \(name)", done, Int64(ciphertext.count)) }
+                }
                 reference.server = "mail.\(configuration.domain)"
                 references.append(reference)
             } else {
                 inline.append(InlineAttachment(fileName: file.lastPathComponent, mediaType: mediaType, content: content))
             }
         }
-        let letter = Letter(from: MailAddress(address), to: outgoing.to.map { MailAddress($0) },
-                            cc: outgoing.cc.map { MailAddress($0) }, subject: outgoing.subject, body: outgoing.body,
-                            attachments: inline, references: references,
-                            receiptRequest: outgoing.receipt ? ReceiptRequest(receiptsTo: [address]) : nil)
-        let composed = try LetterComposer.compose(letter, signer: try signer, recipients: certificates,
-                                                  senderCertificate: encryption.certificate, encryption: algorithm)
-        let result = try remote {
-            try api.submit(Submission(recipients: recipients, content: composed.message,
-                                      attachments: references.map { .init(id: $0.attachmentID, mediaType: $0.mediaType) }))
-        }
-        if let id = result.messageId { try store.rememberSent(id, original: composed.signedData) }
-        return SendReport(messageId: result.messageId, encryption: algorithm.description, recipients: result.recipients)
+        return (inline, references)
     }
 
     /// The recipient's encryption certificate from the directory, fully validated.

@@ -9,6 +9,9 @@ import SEMTransport
 public import SEMCrypto
 import SEMFederation
 
+/// Hears how a long transfer goes: what moves, the bytes done, and the bytes in all.
+public typealias TransferProgress = @Sendable (_ what: String, _ done: Int64, _ total: Int64) -> Void
+
 public final class ClientSession: @unchecked Sendable {
     // @unchecked Sendable: every stored property is immutable; a session is used by one
     // command on one thread.
@@ -21,9 +24,13 @@ public final class ClientSession: @unchecked Sendable {
     let smiSigner: Certificate?
     public let api: MailAPIClient
     public let store: ClientStore
+    /// Where attachment uploads and downloads report their progress (a terminal meter).
+    let progress: TransferProgress?
 
-    public init(home: ClientHome, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(home: ClientHome, environment: [String: String] = ProcessInfo.processInfo.environment,
+                progress: TransferProgress? = nil) throws {
         self.home = home
+        self.progress = progress
         configuration = try home.configuration()
         let signingStore = try configuration.signingKeys.open(relativeTo: home.url, environment: environment)
         let encryptionStore = try configuration.encryptionKeys.open(relativeTo: home.url, environment: environment)
@@ -37,11 +44,23 @@ public final class ClientSession: @unchecked Sendable {
         smiSigner = home.certificateIfPresent("smi")
         api = try MailAPIClient(host: configuration.mail.host, port: configuration.mail.port, domain: configuration.domain,
                                 credential: signing, chain: intermediates, root: root, intermediates: intermediates)
-        store = try ClientStore(path: home.path("store.sqlite").path, encryptionKey: encryption.key,
-                                certificate: encryption.certificate)
+        store = try ClientStore(path: home.path("store.sqlite").path,
+                                protection: try Self.storeProtection(configuration, encryption, environment: environment))
     }
 
     public var address: String { configuration.address }
+
+    /// How this client's local store opens: its passphrase ($SEM_STORE_PASSPHRASE, or
+    /// typed at the terminal) when it was enrolled so, otherwise the encryption key.
+    static func storeProtection(_ configuration: ClientConfiguration, _ encryption: CertifiedKey,
+                                environment: [String: String]) throws -> ClientStore.Protection {
+        guard configuration.storeUsesPassphrase else { return .encryptionKey(encryption.key, encryption.certificate) }
+        if let value = environment["SEM_STORE_PASSPHRASE"], !value.isEmpty { return .passphrase(Secret(value)) }
+        if let typed = TerminalSecretPrompt.ask("Enter the passphrase of the local store: ", rememberAs: "SEM_STORE_PASSPHRASE") {
+            return .passphrase(typed)
+        }
+        throw ClientError(.notEnrolled, "The local store opens with a passphrase: set SEM_STORE_PASSPHRASE or run on a terminal.")
+    }
 
     /// Signs as the user (with protected headers, by LetterComposer).
     var signer: CMSSigner {
@@ -75,7 +94,11 @@ public final class ClientSession: @unchecked Sendable {
         }
         let validator = PathValidator(trustAnchors: [anchor], knownIntermediates: domain == configuration.domain ? intermediates : [],
                                       revocationChecker: OnlineRevocationChecker())
-        let verdict = validator.validate(certificate, intermediates: extra, policy: ValidationPolicy(purpose: purpose, time: time))
+        // A user certificate of this system asserts the assurance level of its holder's
+        // identity proofing as a certificate policy; one without any is not ours to trust.
+        let policy = ValidationPolicy(purpose: purpose, time: time,
+                                      acceptablePolicies: AssuranceLevel.allCases.map(\.policyOID))
+        let verdict = validator.validate(certificate, intermediates: extra, policy: policy)
         if let failure = verdict.failure {
             throw ClientError(.verificationFailed, "certificate of \(address): \(failure)")
         }

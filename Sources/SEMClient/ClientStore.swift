@@ -1,8 +1,9 @@
 // The client's local store: SQLite in which every message, summary and contact is sealed
 // with AES-256-GCM under one storage key (the row's id is the associated data, so a
 // sealed value cannot be moved to another row). The storage key itself is kept only
-// wrapped: enveloped (CMS) to the user's encryption certificate, and unwrapped with the
-// encryption key when the store is opened. No plaintext reaches the disk.
+// wrapped: enveloped (CMS) to the user's encryption certificate and unwrapped with the
+// encryption key when the store is opened, or, when the user chose so at enrolment, sealed
+// under a key derived from a passphrase by scrypt. No plaintext reaches the disk.
 public import Foundation
 public import SEMCrypto
 import SEMStorage
@@ -22,19 +23,67 @@ public final class ClientStore: @unchecked Sendable {
             """),
     ]
 
+    /// What unwraps the storage key.
+    public enum Protection: Sendable {
+        /// The key is enveloped (CMS) to the user's encryption certificate.
+        case encryptionKey(PrivateKey, Certificate)
+        /// The key is sealed (AES-256-GCM) under a key derived from a passphrase by scrypt
+        /// (RFC 7914), for a user who wants the store to open only with something typed.
+        case passphrase(Secret)
+    }
+
+    /// The stored form of a passphrase-wrapped storage key.
+    struct PassphraseWrapping: Codable {
+        var salt: Data
+        var cost: Scrypt.Cost
+        var sealed: Data
+    }
+
     /// Opens the store at `path`, creating it (and a fresh storage key wrapped to
     /// `certificate`) when it does not exist.
-    public init(path: String, encryptionKey: PrivateKey, certificate: Certificate) throws {
+    public convenience init(path: String, encryptionKey: PrivateKey, certificate: Certificate) throws {
+        try self.init(path: path, protection: .encryptionKey(encryptionKey, certificate))
+    }
+
+    /// Opens the store at `path`, creating it and a fresh storage key wrapped as
+    /// `protection` says when it does not exist. A store is opened only the way it was made.
+    public init(path: String, protection: Protection) throws {
         do {
             database = try Database(path: path)
             _ = try database.migrate(Self.migrations)
-            if let wrapped = try database.queryOne("SELECT value FROM settings WHERE name = 'storage-key'") {
-                key = try CMSEnvelope.decrypt(try wrapped.data(0), key: encryptionKey, certificate: certificate).content
-            } else {
-                let fresh = AESGCM.generateKey()
-                try database.execute("INSERT INTO settings (name, value) VALUES ('storage-key', ?)",
-                                     [.blob(try CMSEnvelope.encrypt(fresh, for: [certificate]))])
-                key = fresh
+            let byCertificate = try database.queryOne("SELECT value FROM settings WHERE name = 'storage-key'")
+            let byPassphrase = try database.queryOne("SELECT value FROM settings WHERE name = 'storage-key-scrypt'")
+            switch protection {
+            case .encryptionKey(let encryptionKey, let certificate):
+                if let wrapped = byCertificate {
+                    key = try CMSEnvelope.decrypt(try wrapped.data(0), key: encryptionKey, certificate: certificate).content
+                } else if byPassphrase != nil {
+                    throw ClientError(.storage, "The local store opens with its passphrase (SEM_STORE_PASSPHRASE), not the encryption key.")
+                } else {
+                    let fresh = AESGCM.generateKey()
+                    try database.execute("INSERT INTO settings (name, value) VALUES ('storage-key', ?)",
+                                         [.blob(try CMSEnvelope.encrypt(fresh, for: [certificate]))])
+                    key = fresh
+                }
+            case .passphrase(let passphrase):
+                if let stored = byPassphrase {
+                    let wrapping = try JSONDecoder().decode(PassphraseWrapping.self, from: try stored.data(0))
+                    let wrappingKey = try Scrypt.deriveKey(passphrase: passphrase, salt: wrapping.salt, cost: wrapping.cost)
+                    do { key = try AESGCM.open(wrapping.sealed, key: wrappingKey, associatedData: Data("storage-key".utf8)) } catch {
+                        throw ClientError(.storage, "The passphrase does not open the local store.")
+                    }
+                } else if byCertificate != nil {
+                    throw ClientError(.storage, "The local store opens with the encryption key, not a passphrase.")
+                } else {
+                    let fresh = AESGCM.generateKey()
+                    let wrapping = PassphraseWrapping(salt: SecureRandom.bytes(16), cost: Scrypt.Cost(), sealed: Data())
+                    let wrappingKey = try Scrypt.deriveKey(passphrase: passphrase, salt: wrapping.salt, cost: wrapping.cost)
+                    var sealed = wrapping
+                    sealed.sealed = try AESGCM.seal(fresh, key: wrappingKey, associatedData: Data("storage-key".utf8))
+                    try database.execute("INSERT INTO settings (name, value) VALUES ('storage-key-scrypt', ?)",
+                                         [.blob(try JSONEncoder().encode(sealed))])
+                    key = fresh
+                }
             }
         } catch let error as StorageError {
             throw ClientError(.storage, "The local store failed: \(error.reason)")

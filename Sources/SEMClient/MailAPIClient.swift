@@ -56,10 +56,14 @@ public struct MailAPIClient: Sendable {
         }
     }
 
-    public func upload(_ ciphertext: Data) throws -> String {
+    /// Uploads `ciphertext`; `progress` hears the bytes sent so far after every piece.
+    public func upload(_ ciphertext: Data, progress: ((Int64) -> Void)? = nil) throws -> String {
         var offset = 0
         return try upload(length: Int64(ciphertext.count)) { count in
-            defer { offset = min(ciphertext.count, offset + count) }
+            defer {
+                offset = min(ciphertext.count, offset + count)
+                progress?(Int64(offset))
+            }
             return ciphertext.subdata(in: offset..<min(ciphertext.count, offset + count))
         }
     }
@@ -95,9 +99,13 @@ public struct MailAPIClient: Sendable {
         }
     }
 
-    public func attachment(_ id: String) throws -> Data {
+    /// The whole ciphertext of an attachment; `progress` hears the bytes received so far.
+    public func attachment(_ id: String, progress: ((Int64) -> Void)? = nil) throws -> Data {
         var all = Data()
-        try download(id) { all.append($0) }
+        try download(id) {
+            all.append($0)
+            progress?(Int64(all.count))
+        }
         return all
     }
 

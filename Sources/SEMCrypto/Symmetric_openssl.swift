@@ -60,3 +60,44 @@ public enum HKDF {
         return Data(output.prefix(length))
     }
 }
+
+/// scrypt (RFC 7914): a memory-hard key derivation from a passphrase.
+public enum Scrypt {
+    /// Cost parameters. The defaults (N = 2^17, r = 8, p = 1) take 128 MiB and a few
+    /// hundred milliseconds here, the cost RFC 7914 §2 suggests for interactive use
+    /// with more memory to spare.
+    public struct Cost: Sendable, Codable, Equatable {
+        public var n: UInt64
+        public var r: UInt64
+        public var p: UInt64
+
+        public init(n: UInt64 = 1 << 17, r: UInt64 = 8, p: UInt64 = 1) {
+            self.n = n
+            self.r = r
+            self.p = p
+        }
+    }
+
+    public static func deriveKey(passphrase: Secret, salt: Data, cost: Cost = Cost(), outputLength: Int = 32) throws -> Data {
+        // RFC 7914 §2: N a power of two above 1; r * p < 2^30. The memory bound is set
+        // from the parameters (128 * r * N bytes, plus slack) so OpenSSL's 32 MiB default
+        // does not refuse the chosen cost, and a hostile stored cost cannot ask for more than 1 GiB.
+        guard cost.n > 1, cost.n & (cost.n - 1) == 0, cost.r > 0, cost.p > 0, cost.r * cost.p < 1 << 30,
+              outputLength > 0 else {
+            throw CryptoError(.invalidArgument, "The scrypt cost parameters are not valid.")
+        }
+        let memory = 128 * cost.r * cost.n + (1 << 20)
+        guard memory <= 1 << 30 else { throw CryptoError(.invalidArgument, "The scrypt cost asks for more than 1 GiB.") }
+        OpenSSL.clearErrors()
+        var output = [UInt8](repeating: 0, count: outputLength)
+        let saltBytes = Array(salt)
+        let status = passphrase.bytes.withUnsafeBufferPointer { pass in
+            pass.withMemoryRebound(to: CChar.self) { chars in
+                EVP_PBE_scrypt(chars.baseAddress, chars.count, saltBytes, saltBytes.count, cost.n, cost.r, cost.p,
+                               memory, &output, outputLength)
+            }
+        }
+        try OpenSSL.check(status, .internalFailure, "scrypt failed.")
+        return Data(output)
+    }
+}

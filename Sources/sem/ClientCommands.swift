@@ -9,9 +9,16 @@ enum ClientCommands {
     static var home: ClientHome { ClientHome.fromEnvironment() }
 
     static func enroll(_ arguments: [String]) throws -> Int32 {
-        let parsed = try Arguments(arguments, options: ["ca", "mail", "root", "address", "code", "smi-signer", "token",
-                                                        "module", "secret-file"])
+        let parsed = try Arguments(arguments, options: ["ca", "server", "mail", "root", "address", "code", "smi-signer", "token",
+                                                        "module", "secret-file"], flags: ["key-file", "store-passphrase"])
         try parsed.expectPositionals(atMost: 0)
+        if parsed.flag("key-file"), parsed.value("token") != nil {
+            throw UsageError("Choose either --token LABEL or --key-file for the signing key, not both.")
+        }
+        // --server names the domain's enrolment (EST) server; --ca is its older name.
+        guard let caValue = parsed.value("server") ?? parsed.value("ca") else {
+            throw UsageError("--server URL (the domain's enrolment server) is required.")
+        }
         func certificate(_ option: String) throws -> Certificate {
             let path = try parsed.required(option)
             do { return try Certificate(pemEncoded: try String(contentsOfFile: path, encoding: .utf8)) } catch {
@@ -24,10 +31,12 @@ enum ClientCommands {
         } ?? .file(secretFile: parsed.value("secret-file"))
         let request = ClientEnrolment.Request(
             address: try parsed.required("address"), code: Secret(try parsed.required("code")),
-            ca: try endpoint(parsed.required("ca"), "--ca"), mail: try endpoint(parsed.required("mail"), "--mail"),
+            ca: try endpoint(caValue, "--server"), mail: try endpoint(parsed.required("mail"), "--mail"),
             root: try certificate("root"), smiSigner: parsed.value("smi-signer") == nil ? nil : try certificate("smi-signer"),
             signingKeys: keys)
-        let configuration = try ClientEnrolment.enrol(request, into: home)
+        var enrolment = request
+        enrolment.storePassphrase = parsed.flag("store-passphrase")
+        let configuration = try ClientEnrolment.enrol(enrolment, into: home)
         print("enrolled \(configuration.address) in \(home.url.path); signing key "
               + (parsed.value("token").map { "on token \($0)" } ?? "in an encrypted key file")
               + ", encryption key archived with the CA")
@@ -35,7 +44,8 @@ enum ClientCommands {
     }
 
     static func send(_ arguments: [String]) throws -> Int32 {
-        let parsed = try Arguments(arguments, options: ["to", "cc", "subject", "body-file", "attach"], flags: ["receipt", "json"])
+        let parsed = try Arguments(arguments, options: ["to", "cc", "subject", "body-file", "attach", "attach-for"],
+                                   flags: ["receipt", "json"])
         try parsed.expectPositionals(atMost: 0)
         let body: String
         if let file = parsed.value("body-file") {
@@ -43,14 +53,25 @@ enum ClientCommands {
         } else {
             body = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
-        let session = try ClientSession(home: home)
+        var privateAttachments: [String: [URL]] = [:]
+        for value in parsed.values("attach-for") {
+            guard let equals = value.firstIndex(of: "="), equals > value.startIndex, value.index(after: equals) < value.endIndex else {
+                throw UsageError("--attach-for must be ADDRESS=FILE.")
+            }
+            privateAttachments[String(value[..<equals]), default: []].append(URL(fileURLWithPath: String(value[value.index(after: equals)...])))
+        }
+        let session = try ClientSession(home: home, progress: TerminalProgress.reporter())
         let report = try session.send(OutgoingLetter(to: parsed.values("to"), cc: parsed.values("cc"),
                                                      subject: try parsed.required("subject"), body: body,
                                                      attachments: parsed.values("attach").map { URL(fileURLWithPath: $0) },
-                                                     receipt: parsed.flag("receipt")))
+                                                     privateAttachments: privateAttachments, receipt: parsed.flag("receipt")))
         if parsed.flag("json") { return try printJSON(report) }
         print("message \(report.messageId ?? "not stored") (\(report.encryption))")
         for recipient in report.recipients { print("  \(recipient.address): \(recipient.status) — \(recipient.reason)") }
+        for letter in report.letters where !letter.privateAttachments.isEmpty {
+            print("  letter \(letter.messageId ?? "not stored") for \(letter.recipients.joined(separator: ", ")) only, with "
+                  + letter.privateAttachments.joined(separator: ", "))
+        }
         return report.messageId == nil ? 1 : 0
     }
 
@@ -86,19 +107,22 @@ enum ClientCommands {
             + letter.references.map { "\($0.fileName) (\($0.size) bytes, fetched on demand)" }
         if parsed.flag("json") {
             struct Shown: Encodable {
-                let from: String, to: [String], subject: String, date: Date, body: String, signer: String
+                let from: String, to: [String], cc: [String], subject: String, date: Date, body: String, signer: String
                 let verdict: String, assurance: String?, attachments: [String], receiptSent: Bool
             }
-            return try printJSON(Shown(from: letter.from.address, to: letter.to.map(\.address), subject: letter.subject,
+            return try printJSON(Shown(from: letter.from.address, to: letter.to.map(\.address), cc: letter.cc.map(\.address),
+                                       subject: letter.subject,
                                        date: letter.date, body: letter.body, signer: result.signer.subject.description,
                                        verdict: "valid", assurance: result.assurance, attachments: attachments,
                                        receiptSent: result.receiptSent))
         }
         print("From: \(letter.from.address)\nTo: \(letter.to.map(\.address).joined(separator: ", "))")
+        if !letter.cc.isEmpty { print("Cc: \(letter.cc.map(\.address).joined(separator: ", "))") }
         print("Subject: \(letter.subject)\nDate: \(letter.date)")
         print("Signature: valid, signed by \(result.signer.subject) (assurance \(result.assurance ?? "unknown"))")
         for (index, attachment) in attachments.enumerated() { print("Attachment \(index + 1): \(attachment)") }
         if result.receiptSent { print("A signed receipt was sent, as the sender asked.") }
+        if let withheld = result.receiptWithheld { print("The sender asked for a signed receipt; none was sent: \(withheld).") }
         print("\n\(letter.body)")
         return 0
     }
@@ -110,7 +134,7 @@ enum ClientCommands {
         guard let number = Int(try parsed.positional(1, "the attachment number")) else {
             throw UsageError("The attachment number must be a whole number.")
         }
-        let saved = try ClientSession(home: home).saveAttachment(try parsed.positional(0, "the message id"), number: number,
+        let saved = try ClientSession(home: home, progress: TerminalProgress.reporter()).saveAttachment(try parsed.positional(0, "the message id"), number: number,
                                                                  to: URL(fileURLWithPath: try parsed.positional(2, "the path")))
         print("saved \(saved.name) (\(saved.bytes) bytes), both digests checked")
         return 0
@@ -143,7 +167,9 @@ enum ClientCommands {
 
     static func line(_ summary: ClientStore.Summary) -> String {
         let mark = summary.verdict == "valid" ? "ok " : "BAD"
-        return "\(mark) \(summary.id)  \(summary.from)  \(summary.subject)  [\(summary.verdict)"
+        let date = ISO8601DateFormatter.string(from: summary.date, timeZone: TimeZone(identifier: "UTC")!,
+                                               formatOptions: [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime])
+        return "\(mark) \(summary.id)  \(date)  \(summary.from)  \(summary.subject)  [\(summary.verdict)"
             + (summary.assurance.map { ", assurance \($0)" } ?? "") + (summary.attachments > 0 ? ", \(summary.attachments) attachment(s)" : "")
             + "]"
     }
@@ -156,9 +182,13 @@ enum ClientCommands {
         return 0
     }
 
-    static func endpoint(_ text: String, _ option: String) throws -> Endpoint {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw UsageError("\(option) must be HOST:PORT.")
+    /// HOST:PORT, or an https URL with a port (a path after it is ignored).
+    static func endpoint(_ value: String, _ option: String) throws -> Endpoint {
+        var text = Substring(value)
+        if text.hasPrefix("https://") { text = text.dropFirst("https://".count).prefix { $0 != "/" } }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
+              colon > text.startIndex else {
+            throw UsageError("\(option) must be HOST:PORT or https://HOST:PORT.")
         }
         return Endpoint(host: String(text[..<colon]), port: port)
     }

@@ -9,14 +9,18 @@ The CryptoNET SEM mail client: keys on a smart card or in an encrypted key file,
 S/MIME sign-then-encrypt end to end, an encrypted local store and address book.
 Its files live in $SEM_HOME (default ~/.config/sem).
 
-  enroll --ca HOST:PORT --mail HOST:PORT --root FILE --address ADDR --code CODE
-         [--smi-signer FILE] [--token LABEL [--module PATH]] [--secret-file FILE]
+  enroll --server URL --mail HOST:PORT --root FILE --address ADDR --code CODE
+         [--smi-signer FILE] [--token LABEL [--module PATH] | --key-file] [--secret-file FILE]
+         [--store-passphrase]
         make the signing key (on the token, or in an encrypted key file) and the
         encryption key (archived with the CA), and obtain both certificates over EST
+        from the enrolment server (https://HOST:PORT or HOST:PORT); --store-passphrase
+        locks the local store with its own passphrase (scrypt) instead of the encryption key
   send --to ADDR [--to ADDR]... [--cc ADDR]... --subject TEXT [--body-file FILE]
-       [--attach FILE]... [--receipt] [--json]
+       [--attach FILE]... [--attach-for ADDR=FILE]... [--receipt] [--json]
         validate each recipient's certificate, sign, encrypt, submit; the body is read
-        from standard input without --body-file
+        from standard input without --body-file; --attach-for gives a file to one
+        recipient only (that recipient gets a letter of its own with it)
   sync                      fetch new mail and notifications into the local store
   inbox [--json]            decrypted summaries with the signature verdict
   read ID [--no-receipt] [--json]
@@ -26,7 +30,8 @@ Its files live in $SEM_HOME (default ~/.config/sem).
   contacts add NAME ADDRESS | list [--json] | remove ADDRESS | export
 
 Secrets: the key-file passphrase from $SEM_KEY_PASSPHRASE, the token PIN from
-$SEM_TOKEN_PIN, or the file given with --secret-file at enrolment. Every verification
+$SEM_TOKEN_PIN, the store passphrase from $SEM_STORE_PASSPHRASE, or the file given with
+--secret-file at enrolment; on a terminal, whatever is missing is asked for. Every verification
 failure stops the command with one line naming the reason (exit 1); usage errors exit 2.
 """
 

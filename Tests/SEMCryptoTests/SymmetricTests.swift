@@ -54,6 +54,30 @@ struct SymmetricTests {
         }
     }
 
+    @Test("scrypt matches the RFC 7914 §12 vectors and Python's hashlib; bad costs are refused")
+    func scryptVectors() throws {
+        let empty = try Scrypt.deriveKey(passphrase: Secret(""), salt: Data(), cost: .init(n: 16, r: 1, p: 1), outputLength: 64)
+        #expect(empty.hexString == "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
+                + "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906")
+        let nacl = try Scrypt.deriveKey(passphrase: Secret("password"), salt: Data("NaCl".utf8),
+                                        cost: .init(n: 1024, r: 8, p: 16), outputLength: 64)
+        #expect(nacl.hexString == "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
+                + "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640")
+        // The default cost, checked against an independent implementation.
+        let salt = SecureRandom.bytes(16)
+        let ours = try Scrypt.deriveKey(passphrase: Secret("correct horse"), salt: salt)
+        let python = try ExternalTool.run("python3", ["-c", "import hashlib,sys; print(hashlib.scrypt(b'correct horse', "
+                                                       + "salt=bytes.fromhex(sys.argv[1]), n=1<<17, r=8, p=1, "
+                                                       + "maxmem=1<<28, dklen=32).hex())", salt.hexString])
+        #expect(python.output.trimmingCharacters(in: .whitespacesAndNewlines) == ours.hexString, "\(python.errors)")
+        #expect(throws: CryptoError(.invalidArgument, "")) {
+            try Scrypt.deriveKey(passphrase: Secret("x"), salt: Data(), cost: .init(n: 1000, r: 8, p: 1))
+        }
+        #expect(throws: CryptoError(.invalidArgument, "")) {
+            try Scrypt.deriveKey(passphrase: Secret("x"), salt: Data(), cost: .init(n: 1 << 24, r: 8, p: 1))
+        }
+    }
+
     @Test("AES-256-GCM opens what it sealed, with associated data bound in")
     func gcmRoundTrip() throws {
         let key = AESGCM.generateKey()

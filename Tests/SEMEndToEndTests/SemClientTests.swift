@@ -35,13 +35,15 @@ struct SemClientTests {
     }
 
     /// Adds `address` and enrols it with `sem enroll`, on a new SoftHSM2 token when `token`.
-    static func enrol(_ federation: MailFederation, _ address: String, token: Bool) throws -> User {
+    static func enrol(_ federation: MailFederation, _ address: String, token: Bool, extra: [String] = [],
+                      environment extraEnvironment: [String: String] = [:]) throws -> User {
         let scratch = federation.scratch
         let domain = String(address.split(separator: "@")[1])
         let added = try federation.run("semctl", ["user", "add", address, "--domain-dir", scratch.path(domain)])
         let code = try #require(added.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression))
         var environment = federation.environment
         environment["SEM_HOME"] = scratch.path("home-\(address)")
+        environment.merge(extraEnvironment) { $1 }
         var tokenArguments: [String] = []
         if token {
             try FileManager.default.createDirectory(atPath: scratch.path("tokens"), withIntermediateDirectories: true)
@@ -56,10 +58,10 @@ struct SemClientTests {
         }
         let ports = federation.ports[domain]!
         let user = User(federation: federation, address: address, environment: environment)
-        let enrolled = try user.sem(["enroll", "--ca", "127.0.0.1:\(ports[2])", "--mail", "127.0.0.1:\(ports[0])",
+        let enrolled = try user.sem(["enroll", "--server", "https://127.0.0.1:\(ports[2])", "--mail", "127.0.0.1:\(ports[0])",
                                      "--root", scratch.path("\(domain)/pki/root-ca.pem"), "--address", address,
                                      "--code", String(added.output[code]),
-                                     "--smi-signer", "\(federation.smi.directory)/pki/smi.pem"] + tokenArguments)
+                                     "--smi-signer", "\(federation.smi.directory)/pki/smi.pem"] + tokenArguments + extra)
         #expect(enrolled.status == 0, "\(enrolled.all)")
         return user
     }
@@ -206,5 +208,73 @@ struct SemClientTests {
         #expect(revoked.status == 1)
         #expect(revoked.errors.contains("certificate of alice@alpha.test"), "\(revoked.errors)")
         #expect(revoked.errors.contains("revoked"))
+    }
+
+    @Test("--cc, --body-file and --attach-for: a private attachment reaches only its recipient; a passphrase store; contacts removed and exported")
+    func privateAttachmentsAndStorePassphrase() throws {
+        let federation = try MailFederation()
+        let scratch = federation.scratch
+        let alice = try Self.enrol(federation, "alice@alpha.test", token: false, extra: ["--key-file", "--store-passphrase"],
+                                   environment: ["SEM_STORE_PASSPHRASE": "store words 9"])
+        let bob = try Self.enrol(federation, "bob@beta.test", token: false)
+        let carol = try Self.enrol(federation, "carol@beta.test", token: false)
+
+        try scratch.write("letter.txt", "Minutes of the board meeting.\n")
+        try scratch.write("salary.txt", "for bob only\n")
+        let shared = try scratch.run("python3", ["-c", "import os,sys; sys.stdout.buffer.write(os.urandom(400000))"])
+        try scratch.write("shared.bin", shared.outputData)
+        let sent = try alice.sem(["send", "--to", "bob@beta.test", "--cc", "carol@beta.test", "--subject", "Board",
+                                  "--body-file", scratch.path("letter.txt"), "--attach", scratch.path("shared.bin"),
+                                  "--attach-for", "bob@beta.test=\(scratch.path("salary.txt"))"])
+        #expect(sent.status == 0, "\(sent.all)")
+        #expect(sent.output.contains("bob@beta.test: queued") && sent.output.contains("carol@beta.test: queued"))
+        let privateLine = try #require(sent.output.split(separator: "\n").first { $0.contains("for bob@beta.test only") })
+        #expect(privateLine.hasSuffix("with salary.txt"))
+        let common = try #require(sent.output.split(separator: " ").dropFirst().first.map(String.init))
+        let bobsOwn = try #require(privateLine.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(common != bobsOwn)
+
+        // carol sees the letter with the shared attachment only; bob sees his own letter with both.
+        #expect(eventually { try carol.sem(["sync"]).status == 0 && carol.sem(["inbox"]).output.contains(common) })
+        let carolRead = try carol.sem(["read", common])
+        #expect(carolRead.status == 0, "\(carolRead.all)")
+        #expect(carolRead.output.contains("Minutes of the board meeting."))
+        #expect(carolRead.output.contains("Cc: carol@beta.test"), "\(carolRead.output)")
+        #expect(carolRead.output.contains("shared.bin") && !carolRead.output.contains("salary.txt"))
+        #expect(throws: Never.self) { _ = try carol.sem(["read", bobsOwn]) }
+        #expect(try carol.sem(["read", bobsOwn]).status == 1)
+        #expect(eventually { try bob.sem(["sync"]).status == 0 && bob.sem(["inbox"]).output.contains(bobsOwn) })
+        #expect(!(try bob.sem(["inbox"]).output.contains(common)))
+        let bobRead = try bob.sem(["read", bobsOwn])
+        #expect(bobRead.output.contains("salary.txt") && bobRead.output.contains("shared.bin"), "\(bobRead.all)")
+        let saved = try bob.sem(["attachment", "save", bobsOwn, "1", scratch.path("salary-saved.txt")])
+        #expect(saved.status == 0, "\(saved.all)")
+        #expect(try scratch.read("salary-saved.txt") == Data("for bob only\n".utf8))
+        // The inbox line shows the date.
+        #expect(try bob.sem(["inbox"]).output.range(of: #"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"#, options: .regularExpression) != nil)
+
+        // alice's store opens only with its passphrase.
+        var withoutPassphrase = alice.environment
+        withoutPassphrase.removeValue(forKey: "SEM_STORE_PASSPHRASE")
+        let locked = try Programs.run("sem", ["inbox"], environment: withoutPassphrase)
+        #expect(locked.status == 1)
+        #expect(locked.errors.contains("SEM_STORE_PASSPHRASE"), "\(locked.errors)")
+        withoutPassphrase["SEM_STORE_PASSPHRASE"] = "not the words"
+        let wrong = try Programs.run("sem", ["inbox"], environment: withoutPassphrase)
+        #expect(wrong.status == 1)
+        #expect(wrong.errors.contains("passphrase does not open"), "\(wrong.errors)")
+
+        // Contacts: add two, remove one, export what is left.
+        #expect(try alice.sem(["contacts", "add", "Bob Builder", "bob@beta.test"]).status == 0)
+        #expect(try alice.sem(["contacts", "add", "Carol Singer", "carol@beta.test"]).status == 0)
+        #expect(try alice.sem(["contacts", "remove", "bob@beta.test"]).status == 0)
+        let exported = try alice.sem(["contacts", "export"])
+        #expect(exported.status == 0)
+        let contacts = try #require(try JSONSerialization.jsonObject(with: Data(exported.output.utf8)) as? [[String: Any]])
+        #expect(contacts.compactMap { $0["address"] as? String } == ["carol@beta.test"])
+        #expect(contacts.compactMap { $0["name"] as? String } == ["Carol Singer"])
+        let found = try scratch.run("grep", ["-r", "-l", "-a", "-e", "Carol Singer", "-e", "Minutes of the board", "-e", "for bob only",
+                                             alice.home, bob.home, carol.home, scratch.path("alpha.test"), scratch.path("beta.test")])
+        #expect(found.output.isEmpty, "plaintext found in \(found.output)")
     }
 }

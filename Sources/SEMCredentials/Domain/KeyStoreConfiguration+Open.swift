@@ -21,12 +21,17 @@ extension KeyStoreConfiguration {
     }
 
     /// The passphrase or PIN: the environment variable if set, otherwise the secret file,
-    /// which must not be readable by group or others.
+    /// which must not be readable by group or others; without either, typed at the terminal.
     func readSecret(relativeTo base: URL, environment: [String: String]) throws -> Secret {
         if let value = environment[secretEnvironmentVariable], !value.isEmpty { return Secret(value) }
         guard let secretFile else {
+            let what = kind == .pkcs11 ? "PIN of token \(token ?? "")" : "passphrase of the key files"
+            if let typed = TerminalSecretPrompt.ask("Enter the \(what): ", rememberAs: secretEnvironmentVariable) {
+                return typed
+            }
             throw CredentialsError(.configurationInvalid,
-                                   "Set \(secretEnvironmentVariable) or name a secret file to unlock the keys.")
+                                   "Set \(secretEnvironmentVariable), name a secret file, or run on a terminal to type "
+                                   + "the secret that unlocks the keys.")
         }
         let url = secretFile.hasPrefix("/") ? URL(fileURLWithPath: secretFile) : base.appendingPathComponent(secretFile)
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
