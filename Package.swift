@@ -151,7 +151,7 @@ let package = Package(
                     dependencies: ["SEMRegistry", "SEMFederation", "SEMCrypto", "SEMStorage", "SEMPolicy", "SEMTransport",
                                    "SEMTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "SEMMailTests", dependencies: ["SEMMail", "SEMCrypto", "SEMStorage", "SEMTestSupport"],
+        .testTarget(name: "SEMMailTests", dependencies: ["SEMMail", "SEMCrypto", "SEMStorage", "SEMPolicy", "SEMTestSupport"],
                     swiftSettings: strict),
         // The programs as people run them, driven from outside.
         .testTarget(name: "SEMEndToEndTests",

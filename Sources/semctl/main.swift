@@ -12,9 +12,10 @@ usage: semctl <command> [options]
         TLS certificates for the mail, CA and PDP servers, a default policy and one
         JSON configuration per role (keys encrypted with $SEM_KEY_PASSPHRASE or the
         secret file, or generated on a PKCS#11 token with the PIN in $SEM_TOKEN_PIN)
-  user add ADDRESS [--assurance low|substantial|high] [--code-days N] [--domain-dir DIR]
+  user add ADDRESS [--assurance low|substantial|high] [--code-days N | --code-lifetime SECONDS]
+                   [--domain-dir DIR]
         register a user and print a one-time enrolment code
-  user code ADDRESS [--code-days N] [--domain-dir DIR]
+  user code ADDRESS [--code-days N | --code-lifetime SECONDS] [--domain-dir DIR]
         print a fresh enrolment code for an existing user
   cert revoke SERIAL|ADDRESS --reason REASON [--domain-dir DIR]
         revoke one certificate, or every certificate of an address

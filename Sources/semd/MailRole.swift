@@ -16,9 +16,22 @@ enum MailRole {
         let keyStore = try configuration.keys.open(relativeTo: directory.url)
         let identity = try loadIdentity(directory, domain: configuration.domain, keyStore: keyStore)
 
-        // The trust list: without federation.json the server handles local mail only.
+        // Decisions in process, or from the domain's PDP over HTTPS.
+        let embedded: DomainPolicy?
+        switch configuration.pdpMode ?? "remote" {
+        case "remote": embedded = nil
+        case "embedded":
+            embedded = try DomainPolicy(directory: directory, configuration: try directory.pdpConfiguration(), logger: logger)
+        default:
+            throw CredentialsError(.configurationInvalid, "pdpMode in mail.json must be \"remote\" or \"embedded\".")
+        }
+
+        // The trust list: without federation.json the server handles local mail only. An
+        // embedded policy takes each accepted list as `semd pdp` does.
         let federation = try directory.federationSettings()
-        let subscription = try federation.map { try TrustListSubscription(directory: directory, settings: $0, logger: logger) { _ in } }
+        let subscription = try federation.map {
+            try TrustListSubscription(directory: directory, settings: $0, logger: logger) { embedded?.adopt($0) }
+        }
         subscription?.refresh()
         subscription?.start()
         let trustList: TrustListSource = {
@@ -37,11 +50,13 @@ enum MailRole {
             }
             settings.legacyPeers = policy
         }
+        let decisionPoint: any DecisionPoint = try embedded.map { EmbeddedDecisionPoint(engine: $0.engine) }
+            ?? PDPClient(endpoint: configuration.pdp, domain: configuration.domain, identity: identity)
         let service = MailService(
             identity: identity,
             storage: try SQLiteMailStorage(databasePath: directory.path(configuration.database).path,
                                            blobDirectory: directory.path(configuration.blobs)),
-            pdp: try PDPClient(endpoint: configuration.pdp, domain: configuration.domain, identity: identity),
+            pdp: decisionPoint,
             trustList: trustList, settings: settings, caEndpoint: configuration.ca, logger: logger)
 
         let api = MailHTTPService(service: service, openAPI: try MailHTTPService.bundledOpenAPI()) {
@@ -75,7 +90,7 @@ enum MailRole {
         smtp.start()
         outbound.start()
         announceReady("semd mail ready domain=\(configuration.domain) https=\(configuration.https.host):\(https.port) "
-                      + "smtp=\(configuration.smtp.host):\(smtp.port)")
+                      + "smtp=\(configuration.smtp.host):\(smtp.port) pdp=\(embedded == nil ? "\(configuration.pdp)" : "embedded")")
         StopSignal.wait()
         logger.notice("mail.stopping")
         outbound.stop()

@@ -13,7 +13,8 @@ private final class RunningCA {
     let server: BackgroundProcess
     let environment: [String: String]
 
-    init() throws {
+    /// `configure` may change ca.json before the server starts.
+    init(configure: (inout [String: Any]) -> Void = { _ in }) throws {
         scratch = try ScratchDirectory()
         let ports = try FreePorts.allocate(5)
         httpsPort = ports[2]
@@ -24,6 +25,9 @@ private final class RunningCA {
             "--smtp-port", "\(ports[1])", "--ca-https-port", "\(httpsPort)", "--ca-http-port", "\(httpPort)",
             "--pdp-port", "\(ports[4])"], environment: environment)
         guard created.status == 0 else { throw ScratchError("domain init failed: \(created.all)") }
+        var configuration = try JSONSerialization.jsonObject(with: try scratch.read("alpha.test/ca.json")) as? [String: Any] ?? [:]
+        configure(&configuration)
+        try scratch.write("alpha.test/ca.json", try JSONSerialization.data(withJSONObject: configuration, options: [.prettyPrinted]))
         server = try BackgroundProcess(Programs.url("semd"), ["ca", "--config", scratch.path("alpha.test/ca.json")],
                                        environment: environment, readyText: "semd ca ready")
     }
@@ -43,14 +47,36 @@ private final class RunningCA {
                                  "--write-out", "\n%{http_code}", "https://ca.alpha.test:\(httpsPort)\(path)"] + arguments)
     }
 
-    /// Adds a user and returns the enrolment code printed by semctl.
-    func addUser(_ address: String) throws -> String {
-        let added = try semctl(["user", "add", address, "--assurance", "substantial"])
-        guard added.status == 0,
-              let range = added.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression) else {
-            throw ScratchError("user add failed: \(added.all)")
+    /// Adds a user and returns the enrolment code printed by semctl; `extra` goes to
+    /// `semctl user add` (for example a code lifetime).
+    func addUser(_ address: String, _ extra: [String] = []) throws -> String {
+        try code(from: try semctl(["user", "add", address, "--assurance", "substantial"] + extra))
+    }
+
+    /// The enrolment code in what `semctl user add` or `user code` printed.
+    func code(from result: ToolResult) throws -> String {
+        guard result.status == 0,
+              let range = result.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression) else {
+            throw ScratchError("semctl user failed: \(result.all)")
         }
-        return String(added.output[range])
+        return String(result.output[range])
+    }
+
+    /// EST simpleenroll of the signing certificate with `csr` (a curl `@file`) and `code`.
+    func enrol(_ address: String, code: String, csr: String) throws -> (body: String, status: Int) {
+        split(try curl("/.well-known/est/simpleenroll", [
+            "-u", "\(address):\(code)", "-H", "Content-Type: application/pkcs10", "--data-binary", csr]))
+    }
+
+    /// Enrols a signing certificate with a fresh code; leaves <name>.pem and <name>.key.
+    func enrolSigning(_ name: String, address: String) throws {
+        let enrolled = try enrol(address, code: try addUser(address), csr: try opensslRequest(name, address: address))
+        guard enrolled.status == 200, let der = Data(base64Encoded: enrolled.body, options: .ignoreUnknownCharacters) else {
+            throw ScratchError("enrolment failed: \(enrolled.body)")
+        }
+        try scratch.write("\(name).p7", der)
+        let printed = try scratch.openssl(["pkcs7", "-inform", "DER", "-in", "\(name).p7", "-print_certs", "-out", "\(name).pem"])
+        guard printed.status == 0 else { throw ScratchError("openssl pkcs7 failed: \(printed.errors)") }
     }
 
     /// A key and CSR made by openssl; returns the path of the base64 DER CSR.
@@ -131,6 +157,12 @@ struct CAServerTests {
         let good = try ocsp()
         #expect(good.all.contains("Response verify OK"), "\(good.all)")
         #expect(good.output.contains("alice.pem: good"))
+        // RFC 6960 §2.4: the responder says until when its answer may be relied on.
+        let text = try ca.scratch.openssl(["ocsp", "-issuer", ca.pki("issuing-ca.pem"), "-cert", "alice.pem",
+                                           "-url", "http://127.0.0.1:\(ca.httpPort)/ocsp", "-CAfile", ca.pki("chain.pem"),
+                                           "-resp_text"])
+        #expect(text.output.contains("Next Update:"), "\(text.all)")
+        #expect(text.output.contains("This Update:"))
         // openssl verify reads a DER CRL with -CRLfile only in PEM; convert first.
         _ = try ca.scratch.openssl(["crl", "-inform", "DER", "-in", "issuing.crl", "-out", "issuing.crl"])
 
@@ -241,5 +273,109 @@ struct CAServerTests {
         let missing = split(try ca.curl("/directory/nobody@alpha.test", withCertificate))
         #expect(missing.status == 404)
         #expect(missing.body.contains("certificate-not-found"))
+    }
+
+    @Test("an expired enrolment code is refused over EST; a fresh code for the same user enrols")
+    func expiredCode() throws {
+        let ca = try RunningCA()
+        let added = try ca.semctl(["user", "add", "erin@alpha.test", "--code-lifetime", "1"])
+        #expect(added.output.contains("valid 1 second,"), "\(added.all)")
+        let code = try ca.code(from: added)
+        let csr = try ca.opensslRequest("erin", address: "erin@alpha.test")
+        Thread.sleep(forTimeInterval: 2.2)
+        let expired = try ca.enrol("erin@alpha.test", code: code, csr: csr)
+        #expect(expired.status == 403)
+        #expect(expired.body.contains("\"error\":\"enrolment-code-expired\""), "\(expired.body)")
+        #expect(expired.body.contains("has expired; ask for a new one"))
+
+        let fresh = try ca.code(from: try ca.semctl(["user", "code", "erin@alpha.test"]))
+        #expect(try ca.enrol("erin@alpha.test", code: fresh, csr: csr).status == 200)
+
+        // Lifetimes outside 1 second .. 90 days, or given twice, are usage errors.
+        for wrong in [["--code-lifetime", "0"], ["--code-lifetime", "7776001"], ["--code-lifetime", "soon"],
+                      ["--code-lifetime", "60", "--code-days", "1"]] {
+            let refused = try ca.semctl(["user", "code", "erin@alpha.test"] + wrong)
+            #expect(refused.status == 2, "\(wrong): \(refused.all)")
+            #expect(refused.errors.contains("--code-"), "\(refused.all)")
+        }
+    }
+
+    @Test("the directory answers 429 with a JSON error once a caller exceeds its requests per minute")
+    func directoryRateLimit() throws {
+        let ca = try RunningCA { $0["directoryRequestsPerMinute"] = 3 }
+        try ca.enrolSigning("frank", address: "frank@alpha.test")
+        let withCertificate = ["--cert", ca.scratch.path("frank.pem"), "--key", ca.scratch.path("frank.key"),
+                               "--dump-header", ca.scratch.path("headers.txt")]
+        for _ in 1...3 {
+            // frank has no encryption certificate yet, so the directory has no entry; the
+            // look-ups count all the same.
+            let answered = split(try ca.curl("/directory/frank@alpha.test", withCertificate))
+            #expect(answered.status == 404, "\(answered.body)")
+        }
+        let limited = split(try ca.curl("/directory/frank@alpha.test", withCertificate))
+        #expect(limited.status == 429)
+        let error = try JSONSerialization.jsonObject(with: Data(limited.body.utf8)) as? [String: Any]
+        #expect(error?["error"] as? String == "too-many-requests", "\(limited.body)")
+        #expect((error?["message"] as? String)?.contains("Too many directory look-ups") == true)
+        let headers = String(decoding: try ca.scratch.read("headers.txt"), as: UTF8.self).lowercased()
+        #expect(headers.contains("retry-after: 60"), "\(headers)")
+        #expect(headers.contains("content-type: application/json"))
+        // The limit is per caller: a certificate holder who has not asked yet is answered.
+        try ca.enrolSigning("grace", address: "grace@alpha.test")
+        let other = split(try ca.curl("/directory/frank@alpha.test", [
+            "--cert", ca.scratch.path("grace.pem"), "--key", ca.scratch.path("grace.key")]))
+        #expect(other.status == 404, "\(other.body)")
+    }
+
+    @Test("semctl cert verify judges with CRL files and at a given time, with the documented exit codes")
+    func verifyWithCRLFilesAndTime() throws {
+        let ca = try RunningCA()
+        try ca.enrolSigning("henry", address: "henry@alpha.test")
+        func downloadCRL() throws {
+            let fetched = try ca.scratch.run("curl", ["--silent", "--fail", "-o", "issuing.crl",
+                                                      "http://127.0.0.1:\(ca.httpPort)/crl/issuing.crl"])
+            #expect(fetched.status == 0)
+        }
+        // The leaf's revocation comes from the issuing CA's CRL, the issuing CA's from the root's.
+        func verify(_ extra: [String]) throws -> ToolResult {
+            try ca.semctl(["cert", "verify", ca.scratch.path("henry.pem"), "--anchor", ca.pki("root-ca.pem"),
+                           "--untrusted", ca.pki("issuing-ca.pem"), "--purpose", "smime-sign"] + extra)
+        }
+        let crls = ["--crl", ca.scratch.path("issuing.crl"), "--crl", ca.pki("root.crl")]
+        let iso = ISO8601DateFormatter()
+        try downloadCRL()
+
+        let valid = try verify(crls)
+        #expect(valid.status == 0, "\(valid.all)")
+        #expect(valid.output.hasPrefix("valid:"))
+        #expect(valid.output.contains("not revoked (crl)"))
+        // Without any revocation evidence the answer is unknown, and that is a refusal.
+        let unknown = try verify([])
+        #expect(unknown.status == 1)
+        #expect(unknown.output.contains("revocation-unknown"), "\(unknown.all)")
+
+        // --at: a moment inside the validity of the certificate and the CRLs, one before the
+        // certificate was issued, and one after it has expired.
+        let soon = try verify(crls + ["--at", iso.string(from: Date().addingTimeInterval(300))])
+        #expect(soon.status == 0, "\(soon.all)")
+        let before = try verify(crls + ["--at", "2001-01-01T00:00:00Z"])
+        #expect(before.status == 1)
+        #expect(before.output.contains("certificate-not-yet-valid"), "\(before.all)")
+        let after = try verify(crls + ["--at", iso.string(from: Date().addingTimeInterval(2 * 365 * 86400))])
+        #expect(after.status == 1)
+        #expect(after.output.contains("certificate-expired"), "\(after.all)")
+        let malformed = try verify(crls + ["--at", "next tuesday"])
+        #expect(malformed.status == 2)
+        #expect(malformed.errors.contains("ISO 8601"), "\(malformed.all)")
+
+        // After the revocation the reissued CRL, given as a file, says so.
+        #expect(try ca.semctl(["cert", "revoke", "henry@alpha.test", "--reason", "keyCompromise"]).status == 0)
+        let earlier = try verify(crls)
+        #expect(earlier.status == 0, "the CRL downloaded before the revocation lists nothing: \(earlier.all)")
+        try downloadCRL()
+        let revoked = try verify(crls)
+        #expect(revoked.status == 1)
+        #expect(revoked.output.contains("certificate-revoked"), "\(revoked.all)")
+        #expect(revoked.output.contains("keyCompromise") || revoked.output.contains("Key Compromise"))
     }
 }

@@ -273,4 +273,43 @@ struct MailServerTests {
         #expect(Set(received) == Set(ids))
         #expect(eventually { try federation.mailbox("alice@alpha.test").filter { $0.kind == "notification" }.count == 3 })
     }
+
+    @Test("a mail server with the embedded policy decides without a PDP process, with the trust list's agreements")
+    func embeddedPolicy() throws {
+        let federation = try MailFederation()
+        for user in ["alice@alpha.test", "bob@beta.test"] { try federation.enrol(user) }
+        // alpha.test's PDP is gone for good; its mail server decides in process instead.
+        federation.stop("pdp", of: "alpha.test")
+        federation.stop("mail", of: "alpha.test")
+        try federation.editJSON("alpha.test/mail.json") { $0["pdpMode"] = "embedded" }
+        try federation.start("mail", of: "alpha.test")
+        let mail = try #require(federation.process("mail", of: "alpha.test"))
+        #expect(mail.standardOutput.contains("pdp=embedded"), "\(mail.standardOutput)")
+
+        // Allowed: beta.test is a partner through the agreement the trust list carries.
+        let allowed = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: Data("letter".utf8))
+        #expect(allowed.status == 201, "\(allowed.answer)")
+        let outcome = (allowed.answer["recipients"] as? [[String: Any]])?.first
+        #expect(outcome?["status"] as? String == "queued", "\(allowed.answer)")
+        let messageID = try #require(allowed.answer["messageId"] as? String)
+        #expect(eventually { try federation.mailbox("bob@beta.test").contains { $0.id == messageID } },
+                "\(mail.standardError.suffix(3000))")
+
+        // Forbidden: a domain without an agreement, and a program as an attachment.
+        let stranger = try federation.submit("alice@alpha.test", to: ["eve@gamma.test"], content: Data("letter".utf8))
+        #expect((stranger.answer["recipients"] as? [[String: Any]])?.first?["status"] as? String == "refused",
+                "\(stranger.answer)")
+        #expect(stranger.answer["messageId"] == nil)
+        try federation.scratch.write("program.bin", Data(repeating: 0x4d, count: 4096))
+        let upload = try federation.api("alice@alpha.test", "/v1/attachments", ["--data-binary", "@program.bin"])
+        let programID = try #require(MailFederation.object(upload.body)["id"] as? String)
+        let program = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: Data("letter".utf8),
+                                            attachments: [["id": programID, "mediaType": "application/x-msdownload"]])
+        let refused = (program.answer["recipients"] as? [[String: Any]])?.first
+        #expect(refused?["status"] as? String == "refused")
+        let reason = refused?["reason"] as? String ?? ""
+        #expect(reason.contains("no-executables"), "\(program.answer)")
+        // The engine took the trust list in, as `semd pdp` does.
+        #expect(mail.standardError.contains("policy.trust-list"), "\(mail.standardError.suffix(3000))")
+    }
 }

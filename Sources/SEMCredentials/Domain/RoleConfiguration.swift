@@ -85,6 +85,9 @@ public struct MailConfiguration: Codable, Sendable, Equatable {
     /// Where the domain's CA and PDP answer.
     public var ca: Endpoint
     public var pdp: Endpoint
+    /// "remote" (the default): ask the PDP at `pdp`; "embedded": decide in process with
+    /// the policy and facts named in pdp.json.
+    public var pdpMode: String?
     /// Largest message accepted, in bytes (default 25 MiB).
     public var maximumMessageBytes: Int?
     /// Largest attachment accepted, in bytes (default 1 GiB).
