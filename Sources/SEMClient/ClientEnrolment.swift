@@ -22,6 +22,8 @@ public enum ClientEnrolment {
         public var keyAlgorithm: KeyAlgorithm
         /// Whether the local store's key is wrapped under a passphrase instead of the encryption key.
         public var storePassphrase: Bool = false
+        /// The malware scanner for attachments (HOST:PORT), if any.
+        public var scanner: String?
 
         public init(address: String, code: Secret, ca: Endpoint, mail: Endpoint, root: Certificate, smiSigner: Certificate?,
                     signingKeys: KeyStoreConfiguration, keyAlgorithm: KeyAlgorithm = .ecP256) {
@@ -47,6 +49,7 @@ public enum ClientEnrolment {
         var configuration = ClientConfiguration(address: request.address, ca: request.ca, mail: request.mail,
                                                 signingKeys: request.signingKeys)
         if request.storePassphrase { configuration.storeProtection = "passphrase" }
+        configuration.scanner = request.scanner
         let signingStore = try configuration.signingKeys.open(relativeTo: home.url, environment: environment)
         let encryptionStore = try configuration.encryptionKeys.open(relativeTo: home.url, environment: environment)
         let est = try ESTClient(host: request.ca.host, port: request.ca.port, serverName: "ca.\(configuration.domain)",

@@ -30,6 +30,9 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
     public var storeProtection: String?
 
     public var storeUsesPassphrase: Bool { storeProtection == "passphrase" }
+    /// A clamd-compatible malware scanner, HOST:PORT, that every attachment is scanned
+    /// with after decryption and before it is saved; none when absent.
+    public var scanner: String?
 
     public init(address: String, ca: Endpoint, mail: Endpoint, signingKeys: KeyStoreConfiguration,
                 encryptionKeys: KeyStoreConfiguration = .file(), attachmentThreshold: Int = 256 << 10) {

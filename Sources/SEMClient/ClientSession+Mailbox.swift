@@ -6,6 +6,7 @@ import SEMCredentials
 public import SEMCrypto
 import SEMFederation
 import SEMMail
+import SEMTransport
 public import SEMMessage
 
 /// A letter as `sem read` shows it, verified.
@@ -98,10 +99,24 @@ extension ClientSession {
         } else {
             throw ClientError(.invalidArgument, "Letter \(id) has \(letter.attachments.count + letter.references.count) attachments.")
         }
+        try scan(plaintext, what: "attachment \(number) (\(name)) of \(id)")
         guard FileManager.default.createFile(atPath: path.path, contents: plaintext, attributes: [.posixPermissions: 0o600]) else {
             throw ClientError(.storage, "Cannot write \(path.path).")
         }
         return (name, plaintext.count)
+    }
+
+    /// Scans decrypted content with the configured scanner; a detection, or a scanner
+    /// that cannot answer, refuses the action (P7: the client is where plaintext exists).
+    func scan(_ plaintext: Data, what: String) throws {
+        guard let endpoint = configuration.scanner else { return }
+        let verdict: ScanVerdict
+        do { verdict = try ClamdScanner(endpoint: endpoint).scan(plaintext) } catch {
+            throw ClientError(.refused, "\(what) could not be scanned for malware, so it was not saved: \(error)")
+        }
+        if case .infected(let signature) = verdict {
+            throw ClientError(.refused, "\(what) holds malware (\(signature)); it was not saved.")
+        }
     }
 
     /// This domain's receipt policy as its registered profile says; on-request outside a

@@ -7,6 +7,7 @@
 // mail nobody vouched for.
 public import Foundation
 import SEMCrypto
+import SEMTransport
 
 extension MailService {
     /// Whether a legacy peer may deliver to `recipient`: a local user with an encryption
@@ -29,6 +30,7 @@ extension MailService {
         guard data.count <= settings.maximumMessageBytes else {
             throw MailError(.tooLarge, "The message has \(data.count) bytes; \(domain) accepts at most \(settings.maximumMessageBytes).")
         }
+        try scanLegacy(data, sender: sender)
         var ids: [String] = []
         for recipient in recipients {
             let certificate = try encryptionCertificate(of: recipient)
@@ -44,6 +46,22 @@ extension MailService {
         }
         logger.warning("mail.quarantined", ["from": sender, "peer": peer, "recipients": recipients.count])
         return ids
+    }
+
+    /// Legacy mail is the one place the server holds plaintext, so it is scanned there
+    /// when a scanner is configured: a detection refuses the message (5.7.1), a scanner
+    /// that cannot answer defers it (4.3.0), and nothing is stored in either case.
+    private func scanLegacy(_ data: Data, sender: String) throws {
+        guard let endpoint = settings.scanner else { return }
+        let verdict: ScanVerdict
+        do { verdict = try ClamdScanner(endpoint: endpoint).scan(data) } catch {
+            logger.error("mail.scan.failed", ["from": sender, "error": "\(error)"])
+            throw MailError(.unavailable, "The message could not be scanned for malware; try again later.")
+        }
+        if case .infected(let signature) = verdict {
+            logger.warning("mail.scan.detected", ["from": sender, "signature": signature])
+            throw MailError(.forbidden, "The message carries malware (\(signature)) and was refused.")
+        }
     }
 
     private func encryptionCertificate(of address: String) throws -> Certificate {

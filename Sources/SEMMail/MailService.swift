@@ -21,13 +21,17 @@ public struct MailSettings: Sendable, Equatable, Codable {
     /// Delays before each retry of an outbound delivery, in seconds; after the last one
     /// the message is given up and the sender notified.
     public var retrySchedule: [Double]
+    /// The clamd-compatible scanner (HOST:PORT) for quarantined legacy mail, if any.
+    public var scanner: String?
 
     public init(maximumMessageBytes: Int = 25 << 20, maximumAttachmentBytes: Int64 = 1 << 30,
-                legacyPeers: LegacyPolicy = .refuse, retrySchedule: [Double] = [5, 30, 120, 600, 3600, 14400]) {
+                legacyPeers: LegacyPolicy = .refuse, retrySchedule: [Double] = [5, 30, 120, 600, 3600, 14400],
+                scanner: String? = nil) {
         self.maximumMessageBytes = maximumMessageBytes
         self.maximumAttachmentBytes = maximumAttachmentBytes
         self.legacyPeers = legacyPeers
         self.retrySchedule = retrySchedule
+        self.scanner = scanner
     }
 }
 

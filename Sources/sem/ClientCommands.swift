@@ -4,13 +4,14 @@ import SEMClient
 import SEMCommandLine
 import SEMCredentials
 import SEMCrypto
+import SEMTransport
 
 enum ClientCommands {
     static var home: ClientHome { ClientHome.fromEnvironment() }
 
     static func enroll(_ arguments: [String]) throws -> Int32 {
         let parsed = try Arguments(arguments, options: ["ca", "server", "mail", "root", "address", "code", "smi-signer", "token",
-                                                        "module", "secret-file"], flags: ["key-file", "store-passphrase"])
+                                                        "module", "secret-file", "scanner"], flags: ["key-file", "store-passphrase"])
         try parsed.expectPositionals(atMost: 0)
         if parsed.flag("key-file"), parsed.value("token") != nil {
             throw UsageError("Choose either --token LABEL or --key-file for the signing key, not both.")
@@ -36,6 +37,10 @@ enum ClientCommands {
             signingKeys: keys)
         var enrolment = request
         enrolment.storePassphrase = parsed.flag("store-passphrase")
+        if let scanner = parsed.value("scanner") {
+            do { _ = try ClamdScanner(endpoint: scanner) } catch { throw UsageError("--scanner must be HOST:PORT.") }
+            enrolment.scanner = scanner
+        }
         let configuration = try ClientEnrolment.enrol(enrolment, into: home)
         print("enrolled \(configuration.address) in \(home.url.path); signing key "
               + (parsed.value("token").map { "on token \($0)" } ?? "in an encrypted key file")

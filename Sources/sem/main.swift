@@ -11,11 +11,12 @@ Its files live in $SEM_HOME (default ~/.config/sem).
 
   enroll --server URL --mail HOST:PORT --root FILE --address ADDR --code CODE
          [--smi-signer FILE] [--token LABEL [--module PATH] | --key-file] [--secret-file FILE]
-         [--store-passphrase]
+         [--store-passphrase] [--scanner HOST:PORT]
         make the signing key (on the token, or in an encrypted key file) and the
         encryption key (archived with the CA), and obtain both certificates over EST
         from the enrolment server (https://HOST:PORT or HOST:PORT); --store-passphrase
-        locks the local store with its own passphrase (scrypt) instead of the encryption key
+        locks the local store with its own passphrase (scrypt) instead of the encryption key;
+        --scanner names a clamd-compatible scanner every attachment passes before it is saved
   send --to ADDR [--to ADDR]... [--cc ADDR]... --subject TEXT [--body-file FILE]
        [--attach FILE]... [--attach-for ADDR=FILE]... [--receipt] [--json]
         validate each recipient's certificate, sign, encrypt, submit; the body is read

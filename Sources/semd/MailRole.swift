@@ -44,6 +44,10 @@ enum MailRole {
         if let value = configuration.maximumMessageBytes { settings.maximumMessageBytes = value }
         if let value = configuration.maximumAttachmentBytes { settings.maximumAttachmentBytes = value }
         if let value = configuration.retrySchedule { settings.retrySchedule = value }
+        if let value = configuration.scanner {
+            _ = try ClamdScanner(endpoint: value)
+            settings.scanner = value
+        }
         if let value = configuration.legacyPeers {
             guard let policy = MailSettings.LegacyPolicy(rawValue: value) else {
                 throw CredentialsError(.configurationInvalid, "legacyPeers in mail.json must be \"refuse\" or \"quarantine\".")

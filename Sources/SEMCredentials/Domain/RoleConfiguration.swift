@@ -98,4 +98,7 @@ public struct MailConfiguration: Codable, Sendable, Equatable {
     public var queueIntervalSeconds: Double?
     /// Mail from servers that are not registered: "refuse" (the default) or "quarantine".
     public var legacyPeers: String?
+    /// A clamd-compatible malware scanner, HOST:PORT, that quarantined legacy mail is
+    /// scanned with before it is stored (its plaintext exists on the server only then).
+    public var scanner: String?
 }
