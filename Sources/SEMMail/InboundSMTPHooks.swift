@@ -80,6 +80,14 @@ struct InboundSMTPHooks: SMTPServerHooks {
                 return .reject(code: 550, enhanced: "5.7.1", text: "Policy refuses mail from \(peer.domain) to \(address): "
                                + decision.reason)
             }
+            // Of the obligations a `receive` permit may carry, the server can discharge none
+            // that would block delivery: it has no review hold (quarantine), and attachment
+            // sizes and types are not known before the message and its foreign attachments
+            // arrive. A quarantine it cannot give is a refusal, never a silent permit.
+            if decision.obligations.contains(.quarantine) {
+                return .reject(code: 550, enhanced: "5.7.1", text: "Policy wants mail from \(peer.domain) to \(address) "
+                               + "held for review, which this server does not offer.")
+            }
             return .accept
         } catch let error as MailError {
             return Self.reply(error)

@@ -57,12 +57,20 @@ extension MailHTTPService {
         struct Change: Decodable { let flags: [String] }
         router.add("GET", "/v1/messages") { request in
             try self.asUser(request) { owner in
-                guard let after = Int64(request.target.queryValue("after") ?? "0"),
-                      let limit = Int(request.target.queryValue("limit") ?? "100") else {
-                    throw MailError(.invalidRequest, "after and limit must be whole numbers.")
-                }
+                let (after, limit) = try Self.cursorAndLimit(request)
                 let page = try self.service.sync(owner, after: after, limit: limit)
                 return try .json(Page(entries: page.entries, cursor: page.cursor))
+            }
+        }
+        router.add("GET", "/v1/notifications") { request in
+            struct NotificationPage: Encodable {
+                let entries: [MailService.NotificationEntry]
+                let cursor: Int64
+            }
+            return try self.asUser(request) { owner in
+                let (after, limit) = try Self.cursorAndLimit(request)
+                let page = try self.service.notifications(owner, after: after, limit: limit)
+                return try .json(NotificationPage(entries: page.entries, cursor: page.cursor))
             }
         }
         router.add("GET", "/v1/messages/{id}") { request in
@@ -91,6 +99,15 @@ extension MailHTTPService {
                 return HTTPResponse(status: 204)
             }
         }
+    }
+
+    /// The `after` cursor (default 0) and `limit` (default 100) of a sync request.
+    static func cursorAndLimit(_ request: HTTPRequest) throws -> (Int64, Int) {
+        guard let after = Int64(request.target.queryValue("after") ?? "0"),
+              let limit = Int(request.target.queryValue("limit") ?? "100") else {
+            throw MailError(.invalidRequest, "after and limit must be whole numbers.")
+        }
+        return (after, limit)
     }
 
     func addAttachmentRoutes(to router: inout HTTPRouter<HTTPHandler>) {

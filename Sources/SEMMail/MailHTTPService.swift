@@ -1,7 +1,7 @@
 // The mail server's HTTPS interface. Clients (users) present their certificate from the
 // domain CA; registered servers of other domains present their registered certificate on
-// the /v1/federation routes. docs/openapi.json describes every route; the server serves
-// it at /openapi.json.
+// the /v1/federation routes. Resources/openapi.json (in this module) describes every
+// route; the server serves it at /openapi.json.
 //
 //   GET    /openapi.json                      the OpenAPI 3 document (no certificate needed)
 //   GET    /v1/me                             address, domain, profile, trust-list sequence, limits
@@ -13,6 +13,7 @@
 //   GET    /v1/messages/{id}/content          its content: the S/MIME CMS, or a signed notification
 //   PATCH  /v1/messages/{id}                  {"flags": [...]}
 //   DELETE /v1/messages/{id}
+//   GET    /v1/notifications?after=N&limit=M  notification entries after cursor N, with their statements
 //   POST   /v1/attachments                    streamed ciphertext upload → {"id", "size"}
 //   GET    /v1/attachments/{id}               streamed download, with Range: bytes=a-b
 //   GET    /v1/attachments-footprint          bytes stored against one copy per mailbox

@@ -13,6 +13,32 @@ extension MailService {
         return (entries, entries.last?.modseq ?? cursor)
     }
 
+    /// A notification entry with the statement it carries, for GET /v1/notifications.
+    public struct NotificationEntry: Sendable, Encodable, Equatable {
+        public var entry: MailboxEntry
+        /// The signed statement as the server reads it; nil for a deleted entry or one that
+        /// does not open. The CMS itself (GET /v1/messages/{id}/content) is the proof.
+        public var notification: DeliveryNotification?
+    }
+
+    /// Notification entries (delivery notices and non-delivery notices) changed after
+    /// `cursor`, with their statements, and the cursor to ask with next. Signed receipts
+    /// are not among them: they travel as end-to-end encrypted letters, which the server
+    /// cannot tell apart from other letters.
+    public func notifications(_ owner: String, after cursor: Int64, limit: Int) throws
+        -> (entries: [NotificationEntry], cursor: Int64) {
+        guard cursor >= 0, (1...1000).contains(limit) else {
+            throw MailError(.invalidRequest, "The cursor must be 0 or more and the limit from 1 to 1000.")
+        }
+        let entries = try storage.changes(of: owner, after: cursor, limit: limit, kind: .notification)
+        let opened = try entries.map { entry in
+            guard !entry.deleted else { return NotificationEntry(entry: entry, notification: nil) }
+            let content = try storage.content(of: entry.message)
+            return NotificationEntry(entry: entry, notification: try? DeliveryNotification.open(content).notification)
+        }
+        return (opened, entries.last?.modseq ?? cursor)
+    }
+
     /// One message of the owner's mailbox with its content.
     public func fetch(_ owner: String, messageID: String) throws -> (entry: MailboxEntry, content: Data) {
         guard let entry = try storage.entry(of: owner, messageID: messageID), !entry.deleted else {

@@ -1,6 +1,6 @@
 // Submission (architecture R5): for each recipient the PDP decides `submit` (the user
-// hands the message over) and then `send` (the server passes it on); obligations that the server can check itself (attachment sizes and
-// media types) are enforced here. Accepted recipients in this domain get the message at
+// hands the message over) and then `send` (the server passes it on); the permit's
+// obligations are enforced where the server can (see `obligationRefusal`). Accepted recipients in this domain get the message at
 // once; the others are queued per destination domain, which must be in the trust list.
 // The sender keeps a copy flagged "sent". Everything is stored in one transaction.
 public import Foundation
@@ -129,9 +129,28 @@ extension MailService {
     }
 
     /// The first obligation the message does not meet, as a sentence; nil when it meets them all.
+    ///
+    /// The server holds only ciphertext, so it enforces what it can see from outside:
+    /// - `max-attachment-size`: the stored ciphertext sizes (a little above the plaintext's);
+    /// - `allowed-media-types`: the media types the client declares for its attachments;
+    /// - `quarantine`: there is no review hold for submitted mail, and an obligation the
+    ///   enforcing point cannot discharge must not turn into a permit, so the recipient is
+    ///   refused with that sentence.
+    /// The client meets the rest inside the message, where the server cannot look:
+    /// - `require-receipt`: the receipt request is a signed attribute (RFC 2634 §2.7) of
+    ///   the SignedData inside the encryption;
+    /// - `minimum-algorithm`: the client picks the content cipher.
+    ///   Shortcoming: the envelope names that cipher in clear (RFC 5652 §6.1
+    ///   EncryptedContentInfo), so the server could check it, but does not yet;
+    /// - `notify-user`: the client shows the notice; the decision's reason carries it.
     static func obligationRefusal(_ obligations: [Obligation], _ attachments: [CheckedAttachment]) -> String? {
         for obligation in obligations {
             switch obligation {
+            case .quarantine:
+                return "policy requires the message to be held for review (quarantine), which this server does not "
+                    + "offer for submitted mail"
+            case .requireReceipt, .minimumAlgorithm, .notifyUser:
+                continue
             case .maxAttachmentSize(let bytes):
                 if let big = attachments.first(where: { $0.record.size > Int64(bytes) }) {
                     return "attachment \(big.record.id.prefix(12)) has \(big.record.size) bytes; policy allows \(bytes)"
@@ -141,10 +160,6 @@ extension MailService {
                     let allowed = patterns.contains { $0.matches(mediaType: attachment.mediaType) }
                     if !allowed { return "attachments of type \(attachment.mediaType) are not allowed by policy" }
                 }
-            default:
-                // Receipts and algorithms are the client's to meet inside the encrypted
-                // message; quarantine and notifications do not block submission.
-                continue
             }
         }
         return nil

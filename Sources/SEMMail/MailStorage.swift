@@ -93,8 +93,9 @@ public protocol MailStorage: Sendable {
     func message(id: String) throws -> StoredMessage?
     func content(of message: StoredMessage) throws -> Data
 
-    /// Entries of `owner`'s mailbox changed after `modseq`, oldest change first.
-    func changes(of owner: String, after modseq: Int64, limit: Int) throws -> [MailboxEntry]
+    /// Entries of `owner`'s mailbox changed after `modseq`, oldest change first; with
+    /// `kind`, only entries of messages of that kind.
+    func changes(of owner: String, after modseq: Int64, limit: Int, kind: StoredMessage.Kind?) throws -> [MailboxEntry]
     func entry(of owner: String, messageID: String) throws -> MailboxEntry?
     /// Replaces the flags, or marks the entry deleted; nil when the entry does not exist.
     func update(owner: String, messageID: String, flags: [String]?, deleted: Bool) throws -> MailboxEntry?
@@ -125,4 +126,11 @@ public protocol MailStorage: Sendable {
     /// Stores a new version; refused with `.versionConflict` unless `expected` is the
     /// current version (0 when there is none).
     func putAddressBook(of owner: String, content: Data, expected: Int64) throws -> AddressBook
+}
+
+extension MailStorage {
+    /// Entries of every kind changed after `modseq`.
+    public func changes(of owner: String, after modseq: Int64, limit: Int) throws -> [MailboxEntry] {
+        try changes(of: owner, after: modseq, limit: limit, kind: nil)
+    }
 }

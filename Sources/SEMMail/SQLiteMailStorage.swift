@@ -87,12 +87,14 @@ public struct SQLiteMailStorage: MailStorage {
         try Self.guarded { try blobs.read(message.blob) }
     }
 
-    public func changes(of owner: String, after modseq: Int64, limit: Int) throws -> [MailboxEntry] {
+    public func changes(of owner: String, after modseq: Int64, limit: Int, kind: StoredMessage.Kind?) throws -> [MailboxEntry] {
         try Self.guarded {
             try database.query("""
                 SELECT m.modseq, m.flags, m.deleted, \(Self.messageColumns("g")) FROM mailbox m
-                JOIN messages g ON g.id = m.message_id WHERE m.owner = ? AND m.modseq > ? ORDER BY m.modseq LIMIT ?
-                """, [.text(owner), .integer(modseq), .int(limit)]).map(Self.entry)
+                JOIN messages g ON g.id = m.message_id WHERE m.owner = ? AND m.modseq > ? AND (? IS NULL OR g.kind = ?)
+                ORDER BY m.modseq LIMIT ?
+                """, [.text(owner), .integer(modseq), .optional(kind?.rawValue), .optional(kind?.rawValue),
+                      .int(limit)]).map(Self.entry)
         }
     }
 

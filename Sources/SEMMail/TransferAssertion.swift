@@ -53,7 +53,11 @@ public struct TransferAssertion: Sendable, Equatable, Codable {
             throw refuse("is not a canonical assertion")
         }
         guard assertion.sender == sender.lowercased() else { throw refuse("names another sender") }
-        guard Set(assertion.recipients) == Set(recipients.map { $0.lowercased() }) else {
+        // The assertion is made before the SMTP transaction and names every recipient the
+        // message was sent to; a recipient this server refuses at RCPT (RFC 5321 §4.1.1.3)
+        // drops out of the envelope, so the envelope may be fewer, never others.
+        let envelope = Set(recipients.map { $0.lowercased() })
+        guard !envelope.isEmpty, envelope.isSubset(of: Set(assertion.recipients)) else {
             throw refuse("names other recipients than the envelope")
         }
         guard assertion.contentDigest == Digest.sha256(content).hexString else {

@@ -109,6 +109,13 @@ final class MailFederation {
     /// curl against the mail server of `user`'s domain as `user`; returns status and body.
     func api(_ user: String, _ path: String, _ arguments: [String] = [], certificate: Bool = true) throws
         -> (status: Int, body: Data) {
+        let result = try request(user, path, arguments, certificate: certificate)
+        return (result.status, result.body)
+    }
+
+    /// As `api`, with what curl said on standard error (status 0 when no HTTP answer came).
+    func request(_ user: String, _ path: String, _ arguments: [String] = [], certificate: Bool = true) throws
+        -> (status: Int, body: Data, errors: String) {
         let domain = String(user.split(separator: "@")[1])
         let port = ports[domain]![0]
         var curl = ["--silent", "--show-error", "--cacert", scratch.path("\(domain)/pki/root-ca.pem"),
@@ -118,7 +125,33 @@ final class MailFederation {
         let result = try scratch.run("curl", curl + arguments + ["https://mail.\(domain):\(port)\(path)"])
         let body = (try? scratch.read("response.bin")) ?? Data()
         try? FileManager.default.removeItem(atPath: scratch.path("response.bin"))
-        return (Int(result.output) ?? 0, body)
+        return (Int(result.output) ?? 0, body, result.errors)
+    }
+
+    /// The statements of the notifications in `user`'s mailbox (GET /v1/notifications)
+    /// whose CMS, fetched as content, openssl verifies against `domain`'s root.
+    func notifications(_ user: String, signedBy domain: String) throws -> [[String: Any]] {
+        let page = Self.object(try api(user, "/v1/notifications?after=0&limit=1000").body)
+        var verified: [[String: Any]] = []
+        for item in page["entries"] as? [[String: Any]] ?? [] {
+            guard let statement = item["notification"] as? [String: Any], let messageID = statement["messageId"] as? String,
+                  let id = ((item["entry"] as? [String: Any])?["message"] as? [String: Any])?["id"] as? String else { continue }
+            try scratch.write("notice.der", try api(user, "/v1/messages/\(id)/content").body)
+            let opened = try scratch.openssl(["cms", "-verify", "-inform", "DER", "-in", "notice.der",
+                                              "-CAfile", scratch.path("\(domain)/pki/root-ca.pem"), "-purpose", "any"])
+            if opened.status == 0, opened.output.contains(messageID) { verified.append(statement) }
+        }
+        return verified
+    }
+
+    /// Exports the registered mail server key of `domain` unencrypted into the scratch
+    /// directory, so that swaks can speak as that server; returns (certificate, key) paths.
+    func serverCredentialFiles(_ domain: String) throws -> (certificate: String, key: String) {
+        let key = scratch.path("\(domain)-mail.key")
+        let exported = try scratch.run("openssl", ["pkey", "-in", scratch.path("\(domain)/keys/tls-mail.key.pem"),
+                                                   "-passin", "env:SEM_KEY_PASSPHRASE", "-out", key], environment: environment)
+        guard exported.status == 0 else { throw FixtureError("cannot export the mail key of \(domain): \(exported.errors)") }
+        return (scratch.path("\(domain)/pki/tls-mail.pem"), key)
     }
 
     /// The JSON object of a response body.

@@ -45,6 +45,28 @@ struct MailStorageTests {
         #expect(try storage.changes(of: "carol@beta.test", after: 0, limit: 10).isEmpty)
     }
 
+    @Test("changes of one kind skip the others but keep the mailbox's cursor")
+    func changesOfOneKind() throws {
+        let letter = message("1@alpha.test", Data("letter".utf8), to: ["alice@alpha.test"])
+        var notice = message("2@beta.test", Data("notice".utf8), to: ["alice@alpha.test"])
+        notice.kind = .notification
+        let later = message("3@alpha.test", Data("later".utf8), to: ["alice@alpha.test"])
+        for (stored, text) in [(letter, "letter"), (notice, "notice"), (later, "later")] {
+            try storage.deliver(stored, content: Data(text.utf8), to: ["alice@alpha.test"])
+        }
+        let notices = try storage.changes(of: "alice@alpha.test", after: 0, limit: 10, kind: .notification)
+        #expect(notices.map(\.message.id) == ["2@beta.test"])
+        let letters = try storage.changes(of: "alice@alpha.test", after: 0, limit: 10, kind: .message)
+        #expect(letters.map(\.message.id) == ["1@alpha.test", "3@alpha.test"])
+        // The cursor is the mailbox's: asking after the notice finds no other notice, and
+        // a change to it (a deletion) comes back as the next notification change.
+        #expect(try storage.changes(of: "alice@alpha.test", after: notices[0].modseq, limit: 10, kind: .notification).isEmpty)
+        _ = try storage.update(owner: "alice@alpha.test", messageID: "2@beta.test", flags: nil, deleted: true)
+        let deleted = try storage.changes(of: "alice@alpha.test", after: notices[0].modseq, limit: 10, kind: .notification)
+        #expect(deleted.map(\.deleted) == [true])
+        #expect(deleted[0].modseq > letters[1].modseq)
+    }
+
     @Test("queue items move from pending to delivered, rescheduled or failed, and survive reopening")
     func queue() throws {
         let content = Data("letter".utf8)

@@ -18,6 +18,25 @@ struct TransferTests {
         return (try CMSSigner(key: key, certificate: certificate), certificate)
     }
 
+    @Test("an assertion for several recipients verifies for an envelope left with some of them")
+    func assertionAfterRefusedRecipient() throws {
+        let (signer, certificate) = try Self.server("alpha.test")
+        let content = Data("ciphertext".utf8), now = Date()
+        let signed = try TransferAssertion(messageId: "2@alpha.test", sender: "alice@alpha.test",
+                                           recipients: ["bob@beta.test", "carol@beta.test"], content: content,
+                                           attachments: [], server: "mail.alpha.test", time: now).signed(by: signer)
+        // carol was refused at RCPT; bob's copy still carries the assertion made for both.
+        let verified = try TransferAssertion.verify(signed, peerCertificate: certificate, sender: "alice@alpha.test",
+                                                    recipients: ["Bob@beta.test"], content: content, at: now)
+        #expect(verified.recipients == ["bob@beta.test", "carol@beta.test"])
+        for envelope in [["bob@beta.test", "dave@beta.test"], []] {
+            #expect(throws: MailError(.forbidden, "")) {
+                _ = try TransferAssertion.verify(signed, peerCertificate: certificate, sender: "alice@alpha.test",
+                                                 recipients: envelope, content: content, at: now)
+            }
+        }
+    }
+
     @Test("an assertion verifies for its server, envelope and content, and for nothing else")
     func assertionBinding() throws {
         let (signer, certificate) = try Self.server("alpha.test")
