@@ -9,11 +9,13 @@ public final class ChildProcess: @unchecked Sendable {
     private let process = Process()
     private let output = CapturedOutput()
     private let errors = CapturedOutput()
+    private let launched = Mutex(false)
 
-    /// Starts `executable` and waits until a line of its standard output contains
-    /// `readyText`, or throws naming `name` when it exits or the timeout passes first.
+    /// Prepares `executable` without starting it: `launch` starts it and `waitUntilReady`
+    /// waits for its readiness line. An owner that must stop every child it has on an
+    /// interrupt registers the child as it launches it, before the wait.
     public init(name: String, executable: URL, arguments: [String], environment: [String: String] = [:],
-                directory: URL? = nil, readyText: String, timeout: TimeInterval = 30) throws {
+                directory: URL? = nil) throws {
         self.name = name
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw UsageError("\(executable.path) is missing or not executable; build it with 'swift build'.")
@@ -28,7 +30,28 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         outPipe.fileHandleForReading.readabilityHandler = { [output] in output.append($0.availableData) }
         errPipe.fileHandleForReading.readabilityHandler = { [errors] in errors.append($0.availableData) }
+    }
+
+    /// Starts `executable` and waits until a line of its standard output contains
+    /// `readyText`, or throws naming `name` when it exits or the timeout passes first.
+    public convenience init(name: String, executable: URL, arguments: [String], environment: [String: String] = [:],
+                            directory: URL? = nil, readyText: String, timeout: TimeInterval = 30) throws {
+        try self.init(name: name, executable: executable, arguments: arguments, environment: environment,
+                      directory: directory)
+        try launch()
+        try waitUntilReady(readyText, timeout: timeout)
+    }
+
+    /// Starts the program (once).
+    public func launch() throws {
+        guard !launched.withLock({ $0 }) else { return }
         try process.run()
+        launched.withLock { $0 = true }
+    }
+
+    /// Waits until a line of standard output contains `readyText`; throws naming the
+    /// program when it exits first, or stops it and throws when `timeout` passes.
+    public func waitUntilReady(_ readyText: String, timeout: TimeInterval = 30) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !output.text.contains(readyText) {
             if !process.isRunning {
@@ -47,11 +70,18 @@ public final class ChildProcess: @unchecked Sendable {
     public var standardOutput: String { output.text }
     public var standardError: String { errors.text }
 
-    /// Sends SIGTERM, waits for the exit and returns the exit status.
+    /// Sends SIGTERM, waits for the exit and returns the exit status (-1 for a program
+    /// never launched). A program still
+    /// running after `grace` seconds (one that ignores SIGTERM, or is stuck) gets SIGKILL,
+    /// so that stopping never hangs.
     @discardableResult
-    public func stop() -> Int32 {
+    public func stop(grace: TimeInterval = 15) -> Int32 {
+        guard launched.withLock({ $0 }) else { return -1 }
         if process.isRunning {
             process.terminate()
+            let deadline = Date().addingTimeInterval(grace)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         return process.terminationStatus

@@ -25,15 +25,19 @@ usage: semctl <command> [options]
         validate a certificate path; --ocsp asks the OCSP responders named in the
         certificates (with their CRLs as the fallback); exit 0 when valid, 1 when
         invalid, 2 on usage errors
-  demo [--keep DIR] [--serve]
+  demo [--keep DIR] [--serve] [--base-port N] [--semd PATH]
         a whole federation on loopback: an SMI and two domains, each with CA, PDP and
         mail server as separate semd processes; registration, approval and an agreement
-        through the SMI; alice@alpha.test and bob@beta.test enrolled over EST; a signed,
+        through the SMI; alice@alpha.test (signing key on a SoftHSM2 token when SoftHSM2
+        is installed), bob@beta.test and dave@alpha.test enrolled over EST; a signed,
         encrypted letter with a 4 MiB attachment delivered between the mail servers over
         SMTP, read and verified, a delivery notification and a signed receipt back; a
-        refused program, a refused unregistered server, a revoked certificate. One line
-        per step; exit 0 only when every step had the expected outcome. --keep leaves the
-        files (with MANIFEST.json) in DIR, --serve keeps the servers running until Ctrl-C
+        refused program, a sender the policy forbids, a refused unregistered server, a
+        revoked certificate. One line per step; exit 0 only when every step had the
+        expected outcome. --keep leaves the files (with MANIFEST.json) in DIR, --serve
+        prints every endpoint and keeps the servers running until Ctrl-C. The ports are
+        free ones, or N, N+1, ... N+10 with --base-port; semd is the one next to semctl
+        unless --semd names another
   smi init [--dir DIR] [--host HOST] [--port P] [--lifetime SECONDS] [--secret-file FILE]
         create the SMI (federation registry): its root, the registry signer whose
         certificate (pki/smi.pem) every domain pins, its TLS certificate and empty log

@@ -22,6 +22,15 @@ or the secret file the configuration names. When a role is ready it prints one l
 "semd <role> ready ..." on standard output with the addresses it serves.
 """
 
+// A parent that handles SIGTERM and SIGINT itself (semctl demo does, through dispatch
+// sources) sets them to be ignored, and an ignored signal stays ignored across exec
+// (POSIX.1-2017, exec: "Signals set to be ignored by the calling process image shall be
+// set to be ignored by the new process image"). Until the role is ready and installs
+// its own handling, the default action must apply, or a semd still starting could not
+// be stopped at all.
+signal(SIGTERM, SIG_DFL)
+signal(SIGINT, SIG_DFL)
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 CommandRunner.run(program: "semd", usage: usage) {
     guard let role = arguments.first else { throw UsageError("No role given.") }

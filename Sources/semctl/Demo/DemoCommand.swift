@@ -6,25 +6,30 @@ import SEMCrypto
 
 enum DemoCommand {
     static func run(_ arguments: [String]) throws -> Int32 {
-        let parsed = try Arguments(arguments, options: ["keep"], flags: ["serve"])
+        let parsed = try Arguments(arguments, options: ["keep", "semd", "base-port"], flags: ["serve"])
         try parsed.expectPositionals(atMost: 0)
-        let semd = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("semd")
-        guard FileManager.default.isExecutableFile(atPath: semd.path) else {
-            throw DemoFailure("semd is not next to semctl at \(semd.path); build both with 'swift build'.")
-        }
+        let semd = try locateSemd(parsed.value("semd"))
         let keep = parsed.value("keep").map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL }
-        let root = keep ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("sem-demo-\(SecureRandom.identifier(bytes: 6))", isDirectory: true)
         if let keep, FileManager.default.fileExists(atPath: keep.appendingPathComponent("alpha.test").path) {
             throw UsageError("\(keep.path) already holds a demo; choose an empty directory for --keep.")
         }
+        let ports = try parsed.value("base-port").map { try DemoPorts.consecutive(from: $0, domains: DemoScenario.domains) }
+            ?? DemoPorts.free(domains: DemoScenario.domains)
+        let root = keep ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("sem-demo-\(SecureRandom.identifier(bytes: 6))", isDirectory: true)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let signals = stopOnSignals(removing: keep == nil ? root : nil)
         defer { signals.forEach { $0.cancel() } }
+        // Runs on every way out of here, a thrown error included. When an interrupt came
+        // first, its handler stops everything and exits with 130; this thread waits for it.
+        defer {
+            if !DemoProcesses.shared.claimExit() { StopWaiter.wait() }
+            DemoProcesses.shared.stopAll()
+            if keep == nil { try? FileManager.default.removeItem(at: root) }
+        }
 
-        let federation = DemoFederation(root: root, passphrase: SecureRandom.identifier(bytes: 16), semd: semd)
+        let federation = DemoFederation(root: root, passphrase: SecureRandom.identifier(bytes: 16), semd: semd, ports: ports)
         let report = DemoReport()
         print("CryptoNET SEM demo")
         do {
@@ -33,16 +38,18 @@ enum DemoCommand {
             report.step("demo") { throw error }
         }
         if let keep {
-            try DemoManifest.write(federation: federation, to: keep)
-            print("\nThe federation's files stay in \(keep.path) (MANIFEST.json lists them; the key")
-            print("passphrase is in \(keep.appendingPathComponent("PASSPHRASE").path), mode 0600).")
+            report.step("write \(keep.appendingPathComponent("MANIFEST.json").path)") {
+                try DemoManifest.write(federation: federation, to: keep)
+                return "every certificate, key file, configuration, endpoint and stored blob; the key passphrase is in "
+                    + "\(keep.appendingPathComponent("PASSPHRASE").path) (mode 0600)"
+            }
         }
         if parsed.flag("serve"), report.failed.isEmpty {
+            try DemoManifest.printEndpoints(of: federation)
             print("\nServing until interrupted (Ctrl-C).")
+            fflush(nil)
             StopWaiter.wait()
         }
-        DemoProcesses.shared.stopAll()
-        if keep == nil { try? FileManager.default.removeItem(at: root) }
         let failed = report.failed
         if failed.isEmpty {
             print("\nEvery step had the expected outcome.")
@@ -52,6 +59,18 @@ enum DemoCommand {
         return 1
     }
 
+    /// The `semd` to start: `--semd PATH`, or the one built next to this semctl.
+    private static func locateSemd(_ option: String?) throws -> URL {
+        let semd = option.map { URL(fileURLWithPath: $0).standardizedFileURL }
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("semd")
+        guard FileManager.default.isExecutableFile(atPath: semd.path) else {
+            if option != nil { throw DemoFailure("semd is missing or not executable at \(semd.path) (from --semd).") }
+            throw DemoFailure("semd is not next to semctl at \(semd.path); build both with 'swift build'.")
+        }
+        return semd
+    }
+
     /// On SIGINT or SIGTERM: stop every process the demo started, remove its temporary
     /// directory, and exit with 130.
     private static func stopOnSignals(removing directory: URL?) -> [any DispatchSourceSignal] {
@@ -59,6 +78,8 @@ enum DemoCommand {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                // The demo is already finishing and stops everything itself.
+                guard DemoProcesses.shared.claimExit() else { return }
                 DemoProcesses.shared.stopAll()
                 if let directory { try? FileManager.default.removeItem(at: directory) }
                 FileHandle.standardError.write(Data("\nsemctl demo: interrupted; every process it started is stopped.\n".utf8))

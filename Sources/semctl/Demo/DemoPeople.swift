@@ -21,16 +21,17 @@ struct DemoUser {
 }
 
 enum DemoPeople {
-    /// Enrols `address` in `domain` with `code`: a signing certificate, then an
-    /// encryption certificate whose key goes to the key archive. The keys are kept in an
-    /// encrypted key-file store under `keyDirectory`.
-    static func enrol(_ address: String, in domain: DemoDomain, code: String, keyDirectory: URL,
-                      passphrase: String) throws -> DemoUser {
+    /// Enrols `address` in `domain` with `code`: a signing certificate for a key made in
+    /// `signingKeys` (a token or key files), then an encryption certificate whose key goes
+    /// to the key archive. As with `sem enroll`, the encryption key is made in software,
+    /// so that the archive can hold it, and kept in an encrypted key file under `keyDirectory`.
+    static func enrol(_ address: String, in domain: DemoDomain, code: String, signingKeys: any KeyStore,
+                      keyDirectory: URL, passphrase: String) throws -> DemoUser {
         let est = try ESTClient(host: "127.0.0.1", port: domain.ports.caHTTPS, serverName: "ca.\(domain.name)",
                                 root: domain.root)
         let keys = try EncryptedKeyFileStore(directory: keyDirectory, passphrase: Secret(passphrase))
         let subject = DistinguishedName([("CN", address)])
-        let signingKey = try keys.generateKey(label: "signing", algorithm: .ecP256)
+        let signingKey = try signingKeys.generateKey(label: "signing", algorithm: .ecP256)
         let signing = try est.enrol(address: address, code: Secret(code),
                                     request: try CertificateSigningRequest(subject: subject, key: signingKey,
                                                                            emailAddresses: [address]),

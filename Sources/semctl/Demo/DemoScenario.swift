@@ -6,10 +6,16 @@ import SEMCrypto
 import SEMFederation
 import SEMMail
 import SEMMessage
+import SEMPolicy
 import SEMRegistry
 import SEMStorage
 
 struct DemoScenario {
+    /// The demo's two domains, in the order they are created.
+    static let domains = ["alpha.test", "beta.test"]
+    /// A user of alpha.test whom its policy does not let write to partner domains.
+    static let intern = "dave@alpha.test"
+
     let federation: DemoFederation
     let report: DemoReport
 
@@ -23,7 +29,7 @@ struct DemoScenario {
         }
         guard let smi = started else { return }
         var domains: [String: DemoDomain] = [:]
-        for name in ["alpha.test", "beta.test"] {
+        for name in Self.domains {
             report.step("create domain \(name)") {
                 let domain = try federation.createDomain(name)
                 domains[name] = domain
@@ -32,6 +38,9 @@ struct DemoScenario {
         }
         guard let alpha = domains["alpha.test"], let beta = domains["beta.test"] else {
             throw DemoFailure("the domains could not be created")
+        }
+        report.step("alpha.test's policy: \(Self.intern) may not write to partner domains") {
+            try Self.restrictIntern(in: alpha)
         }
         try runFederationSteps(smi: smi, alpha: alpha, beta: beta)
         for domain in [alpha, beta] {
@@ -43,18 +52,25 @@ struct DemoScenario {
 
         report.section("Enrolment")
         var users: [String: DemoUser] = [:]
-        for (address, domain) in [("alice@alpha.test", alpha), ("bob@beta.test", beta)] {
+        for (address, domain) in [("alice@alpha.test", alpha), ("bob@beta.test", beta), (Self.intern, alpha)] {
             report.step("enrol \(address) over EST") {
                 let ca = try federation.certificateAuthority(of: domain)
                 let code = try ca.addUser(address, assurance: .substantial)
                 let keyDirectory = federation.root.appendingPathComponent("users/\(address)", isDirectory: true)
-                let user = try DemoPeople.enrol(address, in: domain, code: code, keyDirectory: keyDirectory,
-                                                passphrase: federation.passphrase)
+                let token = address == "alice@alpha.test" ? try DemoToken.create("demo-alice", in: federation.root) : nil
+                let signingKeys = try token ?? EncryptedKeyFileStore(directory: keyDirectory,
+                                                                     passphrase: Secret(federation.passphrase))
+                let user = try DemoPeople.enrol(address, in: domain, code: code, signingKeys: signingKeys,
+                                                keyDirectory: keyDirectory, passphrase: federation.passphrase)
                 users[address] = user
-                return "signing \(user.signing.certificate.serialNumberHex.prefix(12))…, encryption key archived"
+                let place = token == nil ? "in an encrypted key file" : "on SoftHSM2 token demo-alice"
+                return "signing key \(place), certificate \(user.signing.certificate.serialNumberHex.prefix(12))…, "
+                    + "encryption key archived"
             }
         }
-        guard let alice = users["alice@alpha.test"], let bob = users["bob@beta.test"] else { return }
+        guard let alice = users["alice@alpha.test"], let bob = users["bob@beta.test"], let intern = users[Self.intern] else {
+            return
+        }
         report.step("bob checks alice's certificate") {
             let verdict = DemoPeople.validate(alice.signing.certificate, of: alpha, purpose: .emailSigning)
             guard verdict.isValid else { throw DemoFailure(verdict.summary) }
@@ -65,7 +81,24 @@ struct DemoScenario {
         try runPolicySteps(alpha: alpha)
 
         report.section("A letter from alice to bob")
-        try runLetterSteps(alice: alice, bob: bob, alpha: alpha, beta: beta)
+        try runLetterSteps(alice: alice, bob: bob, intern: intern, alpha: alpha, beta: beta)
+    }
+
+    /// Adds a group with the intern and a deny rule ahead of `partner-mail` to alpha.test's
+    /// policy, before its PDP starts. Deny overrides permit (docs/POLICY.md), so the
+    /// intern may still write inside alpha.test but not to a partner.
+    private static func restrictIntern(in domain: DemoDomain) throws -> String {
+        var policy = try PolicyDocument.parse(try Data(contentsOf: domain.directory.policyURL))
+        policy.groups["interns"] = GroupDefinition(description: "interns, who write only inside \(domain.name)",
+                                                   addresses: [try AddressPattern(intern)])
+        let rule = PolicyRule(id: "interns-stay-inside", effect: .deny,
+                              description: "interns write only inside \(domain.name)", actions: [.submit, .send],
+                              subjects: SubjectMatch(groups: ["interns"], kind: .user),
+                              resources: ResourceMatch(recipients: RecipientMatch(groups: ["partners"])))
+        policy.rules.insert(rule, at: min(1, policy.rules.count))
+        try policy.validate()
+        try Data(try policy.jsonText().utf8).write(to: domain.directory.policyURL, options: .atomic)
+        return "rule \(rule.id) denies submit and send to partners for group interns (\(intern))"
     }
 
     /// Registration, approval and a bilateral agreement through the SMI; the PDPs started
@@ -130,7 +163,8 @@ struct DemoScenario {
         }
     }
 
-    private func runLetterSteps(alice: DemoUser, bob: DemoUser, alpha: DemoDomain, beta: DemoDomain) throws {
+    private func runLetterSteps(alice: DemoUser, bob: DemoUser, intern: DemoUser, alpha: DemoDomain,
+                                beta: DemoDomain) throws {
         let attachment = SecureRandom.bytes(4 * 1024 * 1024)
         let aliceMail = DemoMailbox(user: alice), bobMail = DemoMailbox(user: bob)
         var composed: ComposedLetter?
@@ -215,6 +249,15 @@ struct DemoScenario {
             let program = try aliceMail.upload(Data(repeating: 0x4d, count: 70_000))
             let result = try aliceMail.submit(composed.message, to: ["bob@beta.test"],
                                               attachments: [.init(id: program, mediaType: "application/x-msdownload")])
+            guard result.messageId == nil, let refusal = result.recipients.first, refusal.status == "refused" else { return nil }
+            return refusal.reason
+        }
+        report.expectRefusal("mail.alpha.test refuses \(intern.address)'s letter for bob (policy forbids the sender)") {
+            let letter = Letter(from: MailAddress(intern.address), to: [MailAddress("bob@beta.test")],
+                                subject: "Hello", body: "Dear Bob,\nmay I write to you?\nDave\n")
+            let sealed = try LetterComposer.compose(letter, signer: try intern.signer, recipients: [bob.encryption.certificate],
+                                                    senderCertificate: intern.encryption.certificate)
+            let result = try DemoMailbox(user: intern).submit(sealed.message, to: ["bob@beta.test"])
             guard result.messageId == nil, let refusal = result.recipients.first, refusal.status == "refused" else { return nil }
             return refusal.reason
         }
