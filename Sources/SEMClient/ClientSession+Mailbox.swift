@@ -81,10 +81,11 @@ extension ClientSession {
     /// letter, checks both digests, and writes the plaintext to `path` (mode 0600) only then.
     public func saveAttachment(_ id: String, number: Int, to path: URL) throws -> (name: String, bytes: Int) {
         let letter = try verifiedLetter(id).letter
-        let plaintext: Data, name: String
+        let plaintext: Data, name: String, mediaType: String
         if number >= 1, number <= letter.attachments.count {
             plaintext = letter.attachments[number - 1].content
             name = letter.attachments[number - 1].fileName
+            mediaType = letter.attachments[number - 1].mediaType
         } else if number > letter.attachments.count, number <= letter.attachments.count + letter.references.count {
             let reference = letter.references[number - letter.attachments.count - 1]
             let ciphertext = try remote {
@@ -96,10 +97,18 @@ extension ClientSession {
                 throw ClientError(.verificationFailed, "attachment \(number) of \(id) does not match its signed reference: \(error)")
             }
             name = reference.fileName
+            mediaType = reference.mediaType
         } else {
             throw ClientError(.invalidArgument, "Letter \(id) has \(letter.attachments.count + letter.references.count) attachments.")
         }
-        try scan(plaintext, what: "attachment \(number) (\(name)) of \(id)")
+        let what = "attachment \(number) (\(name)) of \(id)"
+        // The domain's attachment rules (PDP fetch-attachment, media-type and size
+        // obligations) judge the plaintext before it is written; then the scanner.
+        let check = try remote {
+            try api.checkAttachments(AttachmentCheck(attachments: [.init(mediaType: mediaType, size: Int64(plaintext.count))]))
+        }
+        guard check.permitted else { throw ClientError(.refused, "\(what) may not be saved: \(check.reason).") }
+        try scan(plaintext, what: what)
         guard FileManager.default.createFile(atPath: path.path, contents: plaintext, attributes: [.posixPermissions: 0o600]) else {
             throw ClientError(.storage, "Cannot write \(path.path).")
         }

@@ -79,8 +79,13 @@ extension ClientSession {
                                                       senderCertificate: encryption.certificate, encryption: algorithm)
             let references = shared.references + extra.references
             let result = try remote {
+                // Inline attachments are declared so that the policy can judge what the
+                // server cannot see; the referenced ones are named by their upload ids.
                 try api.submit(Submission(recipients: members, content: composed.message,
-                                          attachments: references.map { .init(id: $0.attachmentID, mediaType: $0.mediaType) }))
+                                          attachments: references.map { .init(id: $0.attachmentID, mediaType: $0.mediaType) },
+                                          inlineAttachments: (shared.inline + extra.inline).map {
+                                              .init(mediaType: $0.mediaType, size: Int64($0.content.count))
+                                          }))
             }
             if let id = result.messageId { try store.rememberSent(id, original: composed.signedData) }
             report.messageId = report.messageId ?? result.messageId

@@ -68,6 +68,11 @@ public struct MailAPIClient: Sendable {
         }
     }
 
+    /// Asks whether attachments of these types and sizes may be saved (policy `fetch-attachment`).
+    public func checkAttachments(_ check: AttachmentCheck) throws -> AttachmentCheckResult {
+        try call { try $0.sendJSON("POST", "/v1/attachment-checks", check, as: AttachmentCheckResult.self, limit: 64 << 10) }
+    }
+
     public func submit(_ submission: Submission) throws -> SubmissionResult {
         try call { try $0.sendJSON("POST", "/v1/messages", submission, as: SubmissionResult.self, limit: 1 << 20) }
     }

@@ -127,6 +127,13 @@ extension MailHTTPService {
                 return try Self.download(found.record.size, BlobReaderHandle(found.content), rangeField: request.headers.first("Range"))
             }
         }
+        router.add("POST", "/v1/attachment-checks", bodyLimit: 64 << 10) { request in
+            try self.asUser(request) { reader in
+                try request.requireJSONContentType()
+                let check = try request.decodeJSON(AttachmentCheck.self, limit: 64 << 10)
+                return try .json(try self.service.checkAttachments(check, reader: reader))
+            }
+        }
         router.add("GET", "/v1/attachments-footprint") { request in
             try self.asUser(request) { _ in
                 let footprint = try self.service.attachmentFootprint()

@@ -2,6 +2,7 @@
 // authenticated owner only.
 public import Foundation
 public import SEMStorage
+import SEMPolicy
 
 extension MailService {
     /// Changes after `cursor`, at most `limit`, and the cursor to ask with next.
@@ -79,6 +80,13 @@ extension MailService {
         guard let record = try storage.attachment(id: id), try storage.mayRead(attachment: id, address: reader) else {
             throw MailError(.notFound, "There is no attachment \(id) for \(reader).")
         }
+        // Every download is a decision (R5). The server sees only ciphertext, so the
+        // request names its size when known and no media type; the client asks again, with
+        // the plaintext's type and size, before it saves (POST /v1/attachment-checks).
+        let size = record.size >= 0 ? Int(record.size) : nil
+        let decision = try decide(DecisionRequest(subject: try user(reader), action: .fetchAttachment,
+                                                  resource: try resource(nil, size: size, [])))
+        guard decision.isPermit else { throw MailError(.forbidden, decision.reason) }
         let present = record.size >= 0 ? record : try fetchForeignAttachment(record)
         return (present, try storage.openAttachment(present))
     }

@@ -19,16 +19,44 @@ public struct Submission: Sendable, Codable, Equatable {
         }
     }
 
+    /// An attachment carried inside the encrypted message, declared by the sender's client
+    /// so that policy can judge what the server cannot see (its media type and size).
+    public struct InlineAttachment: Sendable, Codable, Equatable {
+        public var mediaType: String
+        public var size: Int64
+
+        public init(mediaType: String, size: Int64) {
+            self.mediaType = mediaType
+            self.size = size
+        }
+    }
+
     public var recipients: [String]
     /// The S/MIME message (CMS, DER), base64.
     public var content: Data
     public var attachments: [Attachment]?
+    public var inlineAttachments: [InlineAttachment]?
 
-    public init(recipients: [String], content: Data, attachments: [Attachment]? = nil) {
+    public init(recipients: [String], content: Data, attachments: [Attachment]? = nil,
+                inlineAttachments: [InlineAttachment]? = nil) {
         self.recipients = recipients
         self.content = content
         self.attachments = attachments
+        self.inlineAttachments = inlineAttachments
     }
+}
+
+/// POST /v1/attachment-checks: may the reader save attachments of these types and sizes?
+public struct AttachmentCheck: Sendable, Codable, Equatable {
+    public var attachments: [Submission.InlineAttachment]
+
+    public init(attachments: [Submission.InlineAttachment]) { self.attachments = attachments }
+}
+
+/// The answer: permitted or not, with the policy's reason.
+public struct AttachmentCheckResult: Sendable, Codable, Equatable {
+    public var permitted: Bool
+    public var reason: String
 }
 
 /// The answer to a submission: the message id and what became of each recipient.
@@ -56,6 +84,7 @@ extension MailService {
         }
         let recipients = try Array(Set(submission.recipients.map(Self.address))).sorted()
         let attachments = try checkedAttachments(submission.attachments ?? [], owner: sender)
+            + (try declaredAttachments(submission.inlineAttachments ?? []))
 
         var results: [SubmissionResult.Recipient] = []
         var local: [String] = [], remote: [String: [String]] = [:]
@@ -88,8 +117,8 @@ extension MailService {
 
         let message = StoredMessage(id: newMessageID(), sender: sender, recipients: accepted, receivedAt: time,
                                     size: Int64(submission.content.count), blob: .of(submission.content),
-                                    attachments: attachments.map(\.record.id))
-        for attachment in attachments { try storage.grantAttachment(attachment.record.id, to: accepted) }
+                                    attachments: attachments.compactMap(\.record?.id))
+        for case let record? in attachments.map(\.record) { try storage.grantAttachment(record.id, to: accepted) }
         try storage.enqueue(message, content: submission.content, localMailboxes: Array(Set(local + [sender])).sorted(),
                             remote: remote, at: time)
         _ = try storage.update(owner: sender, messageID: message.id, flags: ["sent"], deleted: false)
@@ -102,9 +131,15 @@ extension MailService {
         return SubmissionResult(messageId: message.id, recipients: results)
     }
 
+    /// An attachment as policy sees it: an uploaded one (with its stored record) or one
+    /// the client declares as carried inside the message.
     struct CheckedAttachment {
-        let record: AttachmentRecord
+        let record: AttachmentRecord?
+        let size: Int64
         let mediaType: String
+
+        /// How a refusal names it.
+        var label: String { record.map { "attachment \($0.id.prefix(12))" } ?? "an attachment inside the message" }
     }
 
     private func checkedAttachments(_ declared: [Submission.Attachment], owner: String) throws -> [CheckedAttachment] {
@@ -114,18 +149,42 @@ extension MailService {
             else {
                 throw MailError(.invalidRequest, "There is no attachment \(attachment.id) uploaded by \(owner).")
             }
-            return CheckedAttachment(record: record, mediaType: attachment.mediaType ?? "application/octet-stream")
+            return CheckedAttachment(record: record, size: record.size, mediaType: attachment.mediaType ?? "application/octet-stream")
         }
     }
 
-    private func resource(_ recipient: String?, size: Int, _ attachments: [CheckedAttachment]) throws -> RequestResource {
+    func declaredAttachments(_ declared: [Submission.InlineAttachment]) throws -> [CheckedAttachment] {
+        guard declared.count <= 100 else { throw MailError(.invalidRequest, "A message may declare at most 100 attachments.") }
+        return try declared.map { attachment in
+            guard attachment.size >= 0, attachment.size <= Int64(settings.maximumMessageBytes) else {
+                throw MailError(.invalidRequest, "A declared attachment size of \(attachment.size) bytes is not possible.")
+            }
+            return CheckedAttachment(record: nil, size: attachment.size, mediaType: attachment.mediaType)
+        }
+    }
+
+    func resource(_ recipient: String?, size: Int?, _ attachments: [CheckedAttachment]) throws -> RequestResource {
         do {
             return try RequestResource(recipient: recipient, size: size, attachments: attachments.map {
-                try RequestAttachment(size: Int($0.record.size), mediaType: $0.mediaType)
+                try RequestAttachment(size: Int($0.size), mediaType: $0.mediaType)
             })
         } catch {
             throw MailError(.invalidRequest, "The message cannot be described to the policy: \(error)")
         }
+    }
+
+    /// Whether `reader` may save attachments like these (PDP `fetch-attachment`, and the
+    /// size and media-type obligations of its permit). The client asks before it writes
+    /// a decrypted attachment, since only it knows the plaintext's type and size.
+    public func checkAttachments(_ check: AttachmentCheck, reader: String) throws -> AttachmentCheckResult {
+        let attachments = try declaredAttachments(check.attachments)
+        let decision = try decide(DecisionRequest(subject: try user(reader), action: .fetchAttachment,
+                                                  resource: try resource(nil, size: nil, attachments)))
+        guard decision.isPermit else { return AttachmentCheckResult(permitted: false, reason: decision.reason) }
+        if let refusal = Self.obligationRefusal(decision.obligations, attachments) {
+            return AttachmentCheckResult(permitted: false, reason: refusal)
+        }
+        return AttachmentCheckResult(permitted: true, reason: decision.reason)
     }
 
     /// The first obligation the message does not meet, as a sentence; nil when it meets them all.
@@ -152,8 +211,8 @@ extension MailService {
             case .requireReceipt, .minimumAlgorithm, .notifyUser:
                 continue
             case .maxAttachmentSize(let bytes):
-                if let big = attachments.first(where: { $0.record.size > Int64(bytes) }) {
-                    return "attachment \(big.record.id.prefix(12)) has \(big.record.size) bytes; policy allows \(bytes)"
+                if let big = attachments.first(where: { $0.size > Int64(bytes) }) {
+                    return "\(big.label) has \(big.size) bytes; policy allows \(bytes)"
                 }
             case .allowedMediaTypes(let patterns):
                 for attachment in attachments {

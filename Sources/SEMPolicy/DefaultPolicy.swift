@@ -12,6 +12,7 @@
 //   local-mail                 local users may submit and send to local users
 //   partner-mail               local users may submit and send to partners, AES-256 at least
 //   directory-lookup           authenticated users may look up the directory
+//   attachment-fetch           local users may download and save the attachments sent to them
 //   receive-from-federation    registered servers may deliver to local users
 //   recovery-approval          recovery officers may approve key recovery ...
 //   recovery-needs-high        ... and are refused, with a clear reason, below assurance high
@@ -59,6 +60,10 @@ public enum DefaultPolicy {
             PolicyRule(id: "directory-lookup", effect: .permit, description: "authenticated users look up certificates",
                        actions: [.lookup],
                        subjects: SubjectMatch(kind: .user, minAssurance: .low)),
+            PolicyRule(id: "attachment-fetch", effect: .permit,
+                       description: "local users download and save attachments sent to them",
+                       actions: [.fetchAttachment],
+                       subjects: SubjectMatch(groups: ["local-users"], kind: .user)),
             PolicyRule(id: "receive-from-federation", effect: .permit,
                        description: "registered servers deliver to local users",
                        actions: [.receive],

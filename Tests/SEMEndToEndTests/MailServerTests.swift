@@ -345,8 +345,13 @@ struct MailServerTests {
         let federation = try MailFederation()
         let scratch = federation.scratch
         try federation.enrol("bob@beta.test", encryption: true)
+        let clamd = try RunningClamd(in: scratch)
+        defer { clamd.stop() }
         federation.stop("mail", of: "beta.test")
-        try federation.editJSON("beta.test/mail.json") { $0["legacyPeers"] = "quarantine" }
+        try federation.editJSON("beta.test/mail.json") {
+            $0["legacyPeers"] = "quarantine"
+            $0["scanner"] = clamd.endpoint
+        }
         try federation.start("mail", of: "beta.test")
 
         let smtpPort = federation.ports["beta.test"]![1]
@@ -360,8 +365,16 @@ struct MailServerTests {
         let spoofed = try scratch.run("swaks", ["--server", "127.0.0.1:\(smtpPort)", "--from", "ceo@beta.test",
                                                 "--to", "bob@beta.test", "--timeout", "20"])
         #expect(spoofed.output.contains("550 5.7.1"), "\(spoofed.all)")
+        // The plaintext of legacy mail is scanned before it is encrypted and stored.
+        try scratch.write("eicar.com", RunningClamd.eicar)
+        let infected = try scratch.run("swaks", ["--server", "127.0.0.1:\(smtpPort)", "--from", "news@legacy.test",
+                                                 "--to", "bob@beta.test", "--attach", scratch.path("eicar.com"),
+                                                 "--timeout", "20"])
+        #expect(infected.output.contains("554 5.7.1") && infected.output.contains("malware"), "\(infected.all)")
+        #expect(federation.process("mail", of: "beta.test")?.standardError.contains("mail.scan.detected") == true)
 
         let page = MailFederation.object(try federation.api("bob@beta.test", "/v1/messages").body)
+        #expect((page["entries"] as? [[String: Any]])?.count == 1, "only the clean letter is stored")
         let entry = try #require((page["entries"] as? [[String: Any]])?.first)
         let message = try #require(entry["message"] as? [String: Any])
         #expect(message["authenticated"] as? Bool == false)

@@ -188,6 +188,35 @@ struct SemClientTests {
         #expect(read.output.contains("hand made"))
         #expect(read.output.contains("Signature: valid"))
 
+        // A program inside a letter the server could not look into: bob's client asks the
+        // policy before it saves it, and the default policy forbids programs.
+        try scratch.write("program.txt", "From: alice@alpha.test\r\nTo: bob@beta.test\r\nSubject: a tool\r\n"
+                          + "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n"
+                          + "run this\r\n--b1\r\nContent-Type: application/x-msdownload\r\nContent-Transfer-Encoding: base64\r\n"
+                          + "Content-Disposition: attachment; filename=\"tool.exe\"\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b1--\r\n")
+        #expect(try scratch.openssl(["cms", "-sign", "-in", "program.txt", "-signer", "\(alice.home)/pki/signing.pem",
+                                     "-inkey", "alice.key", "-certfile", "\(alice.home)/pki/chain.pem", "-nodetach",
+                                     "-binary", "-out", "program-signed.eml"]).status == 0)
+        #expect(try scratch.openssl(["cms", "-encrypt", "-aes-256-gcm", "-binary", "-in", "program-signed.eml", "-out",
+                                     "program-sealed.eml", "\(bob.home)/pki/encryption.pem"]).status == 0)
+        let program = try federation.submit("alice@alpha.test", to: ["bob@beta.test"],
+                                            content: try scratch.read("program-sealed.eml"))
+        let programID = try #require(program.answer["messageId"] as? String, "\(program.answer)")
+        #expect(eventually { try bob.sem(["sync"]).status == 0 && bob.sem(["inbox"]).output.contains(programID) })
+        let blocked = try bob.sem(["attachment", "save", programID, "1", scratch.path("tool.exe")])
+        #expect(blocked.status == 1)
+        #expect(blocked.errors.contains("may not be saved") && blocked.errors.contains("no-executables"), "\(blocked.errors)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("tool.exe")))
+
+        // The same program given to sem send is refused at submission with the policy's reason.
+        try scratch.write("tool.exe", Data([0x4D, 0x5A, 0x90, 0x00]))
+        let refusedSend = try alice.sem(["send", "--to", "bob@beta.test", "--subject", "a tool", "--attach",
+                                         scratch.path("tool.exe")], input: "run this\n")
+        #expect(refusedSend.status == 1)
+        #expect(refusedSend.output.contains("bob@beta.test: refused") && refusedSend.output.contains("no-executables"),
+                "\(refusedSend.all)")
+        try FileManager.default.removeItem(atPath: scratch.path("tool.exe"))
+
         // A letter altered on the way is refused with its reason.
         var altered = try scratch.read("sealed.eml")
         let marker = Data("\r\n\r\n".utf8)
@@ -217,7 +246,9 @@ struct SemClientTests {
         let alice = try Self.enrol(federation, "alice@alpha.test", token: false, extra: ["--key-file", "--store-passphrase"],
                                    environment: ["SEM_STORE_PASSPHRASE": "store words 9"])
         let bob = try Self.enrol(federation, "bob@beta.test", token: false)
-        let carol = try Self.enrol(federation, "carol@beta.test", token: false)
+        let clamd = try RunningClamd(in: scratch)
+        defer { clamd.stop() }
+        let carol = try Self.enrol(federation, "carol@beta.test", token: false, extra: ["--scanner", clamd.endpoint])
 
         try scratch.write("letter.txt", "Minutes of the board meeting.\n")
         try scratch.write("salary.txt", "for bob only\n")
@@ -243,6 +274,19 @@ struct SemClientTests {
         #expect(carolRead.output.contains("shared.bin") && !carolRead.output.contains("salary.txt"))
         #expect(throws: Never.self) { _ = try carol.sem(["read", bobsOwn]) }
         #expect(try carol.sem(["read", bobsOwn]).status == 1)
+        // carol's client scans what it saves: the shared attachment is clean, the test file is refused.
+        let cleanSave = try carol.sem(["attachment", "save", common, "1", scratch.path("carol-shared.bin")])
+        #expect(cleanSave.status == 0, "\(cleanSave.all)")
+        #expect(try scratch.read("carol-shared.bin") == shared.outputData)
+        try scratch.write("eicar.com", RunningClamd.eicar)
+        let test = try alice.sem(["send", "--to", "carol@beta.test", "--subject", "a test file", "--attach",
+                                  scratch.path("eicar.com")], input: "see the attachment\n")
+        let testID = try #require(test.output.split(separator: " ").dropFirst().first.map(String.init))
+        #expect(eventually { try carol.sem(["sync"]).status == 0 && carol.sem(["inbox"]).output.contains(testID) })
+        let refusedSave = try carol.sem(["attachment", "save", testID, "1", scratch.path("carol-eicar.com")])
+        #expect(refusedSave.status == 1)
+        #expect(refusedSave.errors.contains("holds malware (\(RunningClamd.signatureName)"), "\(refusedSave.errors)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("carol-eicar.com")))
         #expect(eventually { try bob.sem(["sync"]).status == 0 && bob.sem(["inbox"]).output.contains(bobsOwn) })
         #expect(!(try bob.sem(["inbox"]).output.contains(common)))
         let bobRead = try bob.sem(["read", bobsOwn])

@@ -10,7 +10,7 @@ struct ObligationEnforcementTests {
     private static func attachment(_ size: Int64, _ mediaType: String) -> MailService.CheckedAttachment {
         MailService.CheckedAttachment(record: AttachmentRecord(id: String(repeating: "ab", count: 32), owner: "alice@alpha.test",
                                                                size: size, origin: nil),
-                                      mediaType: mediaType)
+                                      size: size, mediaType: mediaType)
     }
 
     @Test("attachment size and media type are enforced; quarantine, which the server cannot give, refuses")
@@ -23,6 +23,12 @@ struct ObligationEnforcementTests {
             .contains("application/pdf") == true)
         #expect(MailService.obligationRefusal([.allowedMediaTypes([])], []) == nil)
         #expect(MailService.obligationRefusal([.quarantine], [])?.contains("quarantine") == true)
+        // An attachment the client declares as carried inside the message is judged the same way.
+        let inside = MailService.CheckedAttachment(record: nil, size: 9000, mediaType: "image/png")
+        #expect(MailService.obligationRefusal([.maxAttachmentSize(bytes: 4096)], [inside])
+                == "an attachment inside the message has 9000 bytes; policy allows 4096")
+        #expect(MailService.obligationRefusal([.allowedMediaTypes([try MediaTypePattern("application/pdf")])], [inside])?
+            .contains("image/png") == true)
     }
 
     @Test("receipt requests, the content cipher and notices are the client's and do not block submission")
