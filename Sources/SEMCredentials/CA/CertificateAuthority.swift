@@ -83,7 +83,8 @@ public final class CertificateAuthority: Sendable {
     /// For an encryption certificate, `archivedKey` must be a CMS EnvelopedData or
     /// AuthEnvelopedData addressed to the key-archive certificate whose content is the
     /// private key as PKCS#8 DER. The CA opens it only to check that the key belongs to
-    /// the request's public key, then stores the envelope as it arrived.
+    /// the request's public key, then stores the envelope as it arrived, or re-wrapped
+    /// to the recovery certificate once recovery officers are set.
     public func enrol(address: String, code: Secret, request: CertificateSigningRequest, kind: CertificateKind,
                       archivedKey: Data? = nil, at time: Date = Date()) throws -> Certificate {
         try checkLocal(address)

@@ -189,6 +189,8 @@ public final class KeyRecovery: Sendable {
             opened = try CMSEnvelope.decrypt(officer.shareEnvelope, key: officerKey.key,
                                              certificate: officerKey.certificate).content
         } catch {
+            try recordRefusal(id, actor: officer.certificate, user: request.address,
+                              reason: "the officer's share did not open with the key presented", at: time)
             throw CredentialsError(.recoveryRefused, "The officer's share could not be opened with this key: \(error)")
         }
         defer { opened.wipe() }
