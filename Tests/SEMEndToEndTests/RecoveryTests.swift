@@ -142,7 +142,7 @@ struct RecoveryTests {
         #expect(shown.contains("notify-subject: alice@alpha.test is to be told"))
         #expect(shown.contains("export needs 2 approvals"))
 
-        // Altering one record (the first approval now says it was by another officer) breaks the chain there.
+        // Altering one record (the first approval now gives another reason) breaks the chain there.
         let altered = try scratch.run("python3", ["-c", """
             import sqlite3, sys
             db = sqlite3.connect(sys.argv[1])
