@@ -17,6 +17,12 @@ public struct CredentialsError: Error, Equatable, CustomStringConvertible, Senda
         case certificateNotFound = "certificate-not-found"
         case alreadyRevoked = "already-revoked"
         case configurationInvalid = "configuration-invalid"
+        case recoveryNotConfigured = "recovery-not-configured"
+        case recoveryRequestNotFound = "recovery-request-not-found"
+        case recoveryOfficerUnknown = "recovery-officer-unknown"
+        case recoveryRefused = "recovery-refused"
+        case recoveryIncomplete = "recovery-incomplete"
+        case auditLogBroken = "audit-log-broken"
         case internalFailure = "internal-failure"
     }
 

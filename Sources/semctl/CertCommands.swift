@@ -92,7 +92,7 @@ enum CertCommands {
         }
     }
 
-    private static func loadCertificates(_ path: String) throws -> [Certificate] {
+    static func loadCertificates(_ path: String) throws -> [Certificate] {
         let data = try readFile(path)
         if let text = String(data: data, encoding: .utf8), text.contains("-----BEGIN CERTIFICATE-----") {
             return try Certificate.chain(pemEncoded: text)

@@ -63,6 +63,22 @@ usage: semctl <command> [options]
   agreement show ID [--domain-dir DIR]
         bilateral and multilateral agreements through the SMI, signed by the domain
         administrator; a multilateral agreement is in force among the members that joined
+  recovery officers set --threshold M CERT... [--actor-cert FILE] [--domain-dir DIR]
+        split a new recovery key among the officers whose encryption certificates are
+        given (any M of them recover); archived keys are re-wrapped to it
+  recovery request --user ADDRESS --reason TEXT [--requester-cert FILE] [--domain-dir DIR]
+        open a request to recover a user's archived encryption keys; prints its id
+  recovery approve ID --officer-cert FILE (--officer-key FILE | --token LABEL [--module PATH]
+                   [--key-label LABEL]) [--domain-dir DIR]
+        an officer contributes a share, if the domain policy permits recover-key (key file
+        passphrase in $SEM_OFFICER_PASSPHRASE, token PIN in $SEM_OFFICER_PIN)
+  recovery export ID --out DIR [--to CERT] [--actor-cert FILE] [--domain-dir DIR]
+        with M approvals: recover the keys and export the user's mailbox, each letter
+        decrypted into DIR as NNNN.eml, or with --to re-encrypted to CERT (NNNN.eml.p7m)
+  audit verify [--domain-dir DIR]
+        check every signature and hash link of the recovery audit log; exit 0 when
+        valid, 1 when broken (with the record and the reason)
+  audit show [--domain-dir DIR]   the audit records, one line each
   policy check POLICY REQUEST [--json]
         explain the decision POLICY gives REQUEST (both JSON, see docs/POLICY.md): every
         rule, whether it matched or the first clause that failed, and the decision;
@@ -84,6 +100,8 @@ CommandRunner.run(program: "semctl", usage: usage) {
     case "user": return try UserCommands.run(rest)
     case "cert": return try CertCommands.run(rest)
     case "policy": return try PolicyCommands.run(rest)
+    case "recovery": return try RecoveryCommands.run(rest)
+    case "audit": return try AuditCommands.run(rest)
     case "demo": return try DemoCommand.run(rest)
     case "smi": return try SMICommands.run(rest)
     case "agreement": return try FederationCommands.agreement(rest)

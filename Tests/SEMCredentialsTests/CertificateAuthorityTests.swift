@@ -6,7 +6,7 @@ import SEMTestSupport
 import Testing
 
 /// A fresh alpha.test CA with an in-memory database.
-private struct CAFixture {
+struct CAFixture {
     static let domain = "alpha.test"
     let pki: DomainPKI
     let ca: CertificateAuthority

@@ -66,10 +66,12 @@ final class MailFederation {
     /// Adds `address` and enrols a signing certificate for it over EST (openssl makes the
     /// key and CSR, curl talks EST), and with `encryption` an encryption certificate too,
     /// its key archived as the CA demands. Leaves <address>.pem/.key (and
-    /// <address>-enc.pem/.key) in the scratch directory.
-    func enrol(_ address: String, encryption: Bool = false) throws {
+    /// <address>-enc.pem/.key) in the scratch directory. `assurance` is the level the user
+    /// is registered at (semctl's default when nil).
+    func enrol(_ address: String, encryption: Bool = false, assurance: String? = nil) throws {
         let domain = String(address.split(separator: "@")[1])
-        let added = try run("semctl", ["user", "add", address, "--domain-dir", scratch.path(domain)])
+        let added = try run("semctl", ["user", "add", address, "--domain-dir", scratch.path(domain)]
+                                + (assurance.map { ["--assurance", $0] } ?? []))
         guard let range = added.output.range(of: #"[A-Z2-7]{5}(-[A-Z2-7]{5}){3}"#, options: .regularExpression) else {
             throw FixtureError("no enrolment code in: \(added.output)")
         }

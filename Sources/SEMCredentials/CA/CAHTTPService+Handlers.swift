@@ -73,6 +73,9 @@ extension CAHTTPService {
         case .userExists, .alreadyRevoked: status = 409
         case .requestInvalid, .addressMismatch, .keyArchiveRequired, .keyArchiveMismatch, .invalidAddress: status = 400
         case .configurationInvalid, .internalFailure: status = 500
+        // Recovery runs through semctl only; these never reach the HTTP service.
+        case .recoveryNotConfigured, .recoveryRequestNotFound, .recoveryOfficerUnknown, .recoveryRefused,
+             .recoveryIncomplete, .auditLogBroken: status = 500
         }
         return .error(status: status, code: error.code.rawValue, message: error.reason)
     }

@@ -20,6 +20,14 @@ public struct IssuedCertificate: Sendable {
     public let revocationReason: Int?
 }
 
+/// Who an archived envelope is addressed to.
+public enum ArchiveRecipient {
+    /// The key-archive certificate, which clients envelope their keys to at enrolment.
+    public static let keyArchive = "key-archive"
+    /// The recovery certificate, whose key exists only as the officers' shares.
+    public static let keyRecovery = "key-recovery"
+}
+
 /// Typed access to the CA database.
 public final class CAStore: Sendable {
     public let database: Database
@@ -61,6 +69,46 @@ public final class CAStore: Sendable {
                 number INTEGER NOT NULL
             );
             INSERT INTO crl_state (id, number) VALUES (1, 0);
+            """),
+        // Key recovery (docs/RECOVERY.md): the recovery certificate and the officers'
+        // enveloped shares of its key, recovery requests with their approvals, and the
+        // hash-chained audit log. `recipient` says which key opens an archived envelope.
+        Migration(version: 2, name: "key-recovery", sql: """
+            ALTER TABLE archived_keys ADD COLUMN recipient TEXT NOT NULL DEFAULT 'key-archive';
+            CREATE TABLE recovery_configuration (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                threshold INTEGER NOT NULL,
+                certificate BLOB NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE recovery_officers (
+                fingerprint TEXT PRIMARY KEY,
+                certificate BLOB NOT NULL,
+                x INTEGER NOT NULL UNIQUE,
+                share_envelope BLOB NOT NULL
+            );
+            CREATE TABLE recovery_requests (
+                id TEXT PRIMARY KEY,
+                address TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                requester TEXT NOT NULL,
+                certificate BLOB NOT NULL,
+                state TEXT NOT NULL,
+                notify TEXT,
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE recovery_approvals (
+                request_id TEXT NOT NULL REFERENCES recovery_requests(id),
+                officer TEXT NOT NULL REFERENCES recovery_officers(fingerprint),
+                share_envelope BLOB NOT NULL,
+                approved_at INTEGER NOT NULL,
+                PRIMARY KEY (request_id, officer)
+            );
+            CREATE TABLE audit_log (
+                sequence INTEGER PRIMARY KEY,
+                record BLOB NOT NULL,
+                signature BLOB NOT NULL
+            );
             """),
     ]
 
@@ -147,16 +195,32 @@ public final class CAStore: Sendable {
 
     // MARK: Key archive
 
-    public func archive(envelope: Data, serialHex: String, address: String, at time: Date) throws {
-        try database.execute("INSERT INTO archived_keys (serial, address, envelope, archived_at) VALUES (?, ?, ?, ?)",
-                             [.text(serialHex), .text(address), .blob(envelope),
-                              .integer(Int64(time.timeIntervalSince1970))])
+    /// Stores an archived key's envelope; `recipient` names the key that opens it:
+    /// `key-archive`, or `key-recovery` once recovery officers are set.
+    public func archive(envelope: Data, serialHex: String, address: String, recipient: String = ArchiveRecipient.keyArchive,
+                        at time: Date) throws {
+        try database.execute("""
+            INSERT INTO archived_keys (serial, address, envelope, archived_at, recipient) VALUES (?, ?, ?, ?, ?)
+            """, [.text(serialHex), .text(address), .blob(envelope), .integer(Int64(time.timeIntervalSince1970)),
+                  .text(recipient)])
     }
 
     /// The archived envelopes of `address`, oldest first, with their certificate serials.
     public func archivedKeys(of address: String) throws -> [(serialHex: String, envelope: Data)] {
         try database.query("SELECT serial, envelope FROM archived_keys WHERE address = ? ORDER BY archived_at, rowid",
                            [.text(address)]).map { (try $0.string(0), try $0.data(1)) }
+    }
+
+    /// Every archived envelope still opened by `recipient`, with its serial.
+    public func archivedKeys(recipient: String) throws -> [(serialHex: String, envelope: Data)] {
+        try database.query("SELECT serial, envelope FROM archived_keys WHERE recipient = ? ORDER BY rowid",
+                           [.text(recipient)]).map { (try $0.string(0), try $0.data(1)) }
+    }
+
+    /// Replaces an archived envelope by one for another recipient.
+    public func rewrapArchivedKey(serialHex: String, envelope: Data, recipient: String) throws {
+        try database.execute("UPDATE archived_keys SET envelope = ?, recipient = ? WHERE serial = ?",
+                             [.blob(envelope), .text(recipient), .text(serialHex)])
     }
 
     private static func issued(_ row: Row) throws -> IssuedCertificate {

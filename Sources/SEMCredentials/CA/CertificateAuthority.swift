@@ -83,7 +83,8 @@ public final class CertificateAuthority: Sendable {
     /// For an encryption certificate, `archivedKey` must be a CMS EnvelopedData or
     /// AuthEnvelopedData addressed to the key-archive certificate whose content is the
     /// private key as PKCS#8 DER. The CA opens it only to check that the key belongs to
-    /// the request's public key, then stores the envelope as it arrived.
+    /// the request's public key, then stores the envelope as it arrived, or re-wrapped
+    /// to the recovery certificate once recovery officers are set.
     public func enrol(address: String, code: Secret, request: CertificateSigningRequest, kind: CertificateKind,
                       archivedKey: Data? = nil, at time: Date = Date()) throws -> Certificate {
         try checkLocal(address)
@@ -104,8 +105,17 @@ public final class CertificateAuthority: Sendable {
                                                der: certificate.derEncoded, notAfter: certificate.notAfter,
                                                revokedAt: nil, revocationReason: nil), at: time)
             if kind == .encryption, let archivedKey {
-                try store.archive(envelope: archivedKey, serialHex: certificate.serialNumberHex, address: address,
-                                  at: time)
+                // Once recovery officers are set, the key is kept only for the recovery
+                // certificate, whose key exists as the officers' shares (docs/RECOVERY.md).
+                // Looked up inside the transaction, which `recovery officers set` also
+                // takes, so no key slips past a re-wrap in progress.
+                if let recovery = try store.recoveryCertificate() {
+                    try store.archive(envelope: try rewrap(archivedKey, to: recovery), serialHex: certificate.serialNumberHex,
+                                      address: address, recipient: ArchiveRecipient.keyRecovery, at: time)
+                } else {
+                    try store.archive(envelope: archivedKey, serialHex: certificate.serialNumberHex, address: address,
+                                      at: time)
+                }
             }
         }
         logger.notice("certificate.issued", ["address": address, "kind": kind.rawValue,
@@ -151,6 +161,14 @@ public final class CertificateAuthority: Sendable {
         } catch {
             throw CredentialsError(.keyArchiveMismatch, "The archived key could not be opened: \(error)")
         }
+    }
+
+    /// Opens an envelope addressed to the key archive and seals its content for `recipient`.
+    func rewrap(_ envelope: Data, to recipient: Certificate) throws -> Data {
+        var opened = try CMSEnvelope.decrypt(envelope, key: identity.keyArchive.key,
+                                             certificate: identity.keyArchive.certificate).content
+        defer { opened.wipe() }
+        return try CMSEnvelope.encrypt(opened, for: [recipient])
     }
 
     /// Issues a certificate of `profile` with the domain's policy, CRL and OCSP locations.
