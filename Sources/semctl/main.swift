@@ -49,6 +49,13 @@ usage: semctl <command> [options]
         register the domain (root, mail server, profile: JSON as in docs/FEDERATION.md,
         defaults otherwise) with the SMI, signed by the domain administrator; writes
         federation.json, which the PDP then follows
+  smi update profile --profile FILE [--domain-dir DIR]
+  smi update add-server HOST --smtp HOST:PORT --https HOST:PORT --certificate FILE [--domain-dir DIR]
+  smi update remove-server HOST [--domain-dir DIR]
+  smi update roll-key --root FILE [--domain-dir DIR]
+        change the domain's record at the SMI (profile, servers, root certificate), signed
+        by the domain administrator under the root the SMI holds; the next trust list
+        carries the change
   agreement propose PARTNER [--id ID] [--days N] [--one-way] [--receipts]
                     [--minimum-assurance low|substantial|high] [--domain-dir DIR]
   agreement accept ID [--domain-dir DIR]
