@@ -107,7 +107,10 @@ enum FederationCommands {
         guard let verb = arguments.first else {
             throw UsageError("Expected 'agreement propose|accept|group|join|terminate|show'.")
         }
-        let parsed = try Arguments(arguments.dropFirst(), options: ["domain-dir", "id", "days", "minimum-assurance", "members"],
+        let parsed = try Arguments(arguments.dropFirst(),
+                                   options: ["domain-dir", "id", "days", "minimum-assurance", "members", "senders",
+                                             "recipients", "return-senders", "return-recipients", "max-attachment",
+                                             "algorithms"],
                                    flags: ["one-way", "receipts"])
         try parsed.expectPositionals(atMost: 1)
         let directory = try domainDirectory(parsed)
@@ -189,24 +192,67 @@ enum FederationCommands {
     }
 
     /// The proposal's terms: mail allowed both ways (or only local → partner with
-    /// --one-way) for every user, for --days days from now.
+    /// --one-way), for --days days from now. --senders and --recipients narrow the
+    /// local → partner direction, --return-senders and --return-recipients the way back;
+    /// each takes addresses and patterns (`*@alpha.test`) or, without '@', group names of
+    /// the sending or receiving domain's policy. Absent, a direction covers every user.
     static func terms(_ parsed: Arguments, local: String, partner: String) throws -> BilateralTerms {
         let conditions = try conditions(parsed)
-        var directions = [AgreementDirection(from: local, to: partner, conditions: conditions)]
-        if !parsed.flag("one-way") { directions.append(AgreementDirection(from: partner, to: local, conditions: conditions)) }
+        func direction(from: String, to: String, senders: String, recipients: String) throws -> AgreementDirection {
+            let (senderPatterns, senderGroups) = try participants(parsed, senders)
+            let (recipientPatterns, recipientGroups) = try participants(parsed, recipients)
+            return AgreementDirection(from: from, to: to, senders: senderPatterns, senderGroups: senderGroups,
+                                      recipients: recipientPatterns, recipientGroups: recipientGroups,
+                                      conditions: conditions)
+        }
+        var directions = [try direction(from: local, to: partner, senders: "senders", recipients: "recipients")]
+        if !parsed.flag("one-way") {
+            directions.append(try direction(from: partner, to: local, senders: "return-senders",
+                                            recipients: "return-recipients"))
+        } else if parsed.value("return-senders") != nil || parsed.value("return-recipients") != nil {
+            throw UsageError("--return-senders and --return-recipients need both directions; leave out --one-way.")
+        }
         let window = try validity(parsed)
         return BilateralTerms(id: parsed.value("id") ?? "\(local)-\(partner)", proposingDomain: local, acceptingDomain: partner,
                               proposer: "admin@\(local)", directions: directions, notBefore: window.notBefore,
                               notAfter: window.notAfter)
     }
 
-    /// --minimum-assurance and --receipts.
+    /// Address patterns and group names from a comma-separated option.
+    private static func participants(_ parsed: Arguments, _ option: String) throws
+        -> (patterns: [AddressPattern], groups: [String]) {
+        var patterns: [AddressPattern] = [], groups: [String] = []
+        for item in (parsed.value(option) ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+        where !item.isEmpty {
+            if item.contains("@") {
+                do { patterns.append(try AddressPattern(item)) } catch let error as PolicyError {
+                    throw UsageError("--\(option): \(error.reason).")
+                }
+            } else {
+                guard PolicyName.isValid(item) else {
+                    throw UsageError("--\(option): \"\(item)\" is neither an address pattern nor a group name.")
+                }
+                groups.append(item)
+            }
+        }
+        return (patterns, groups)
+    }
+
+    /// --minimum-assurance, --receipts, --max-attachment and --algorithms.
     private static func conditions(_ parsed: Arguments) throws -> AgreementConditions {
         let assuranceName = parsed.value("minimum-assurance") ?? "low"
         guard let assurance = SEMPolicy.AssuranceLevel(rawValue: assuranceName) else {
             throw UsageError("--minimum-assurance must be low, substantial or high.")
         }
-        return AgreementConditions(minimumAssurance: assurance, receiptsRequired: parsed.flag("receipts"))
+        let attachments = try parsed.value("max-attachment").map { text -> AttachmentTerms in
+            guard let bytes = Int(text), bytes >= 0 else { throw UsageError("--max-attachment must be a number of bytes.") }
+            return AttachmentTerms(maximumBytes: bytes)
+        }
+        let algorithms = (parsed.value("algorithms") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        return AgreementConditions(minimumAssurance: assurance, requiredAlgorithms: algorithms, attachments: attachments,
+                                   receiptsRequired: parsed.flag("receipts"))
     }
 
     /// From a minute ago (clock skew) to --days days (default 365) from now.

@@ -57,15 +57,21 @@ usage: semctl <command> [options]
         by the domain administrator under the root the SMI holds; the next trust list
         carries the change
   agreement propose PARTNER [--id ID] [--days N] [--one-way] [--receipts]
-                    [--minimum-assurance low|substantial|high] [--domain-dir DIR]
+                    [--minimum-assurance low|substantial|high] [--max-attachment BYTES]
+                    [--algorithms NAME,...] [--senders WHO,...] [--recipients WHO,...]
+                    [--return-senders WHO,...] [--return-recipients WHO,...] [--domain-dir DIR]
   agreement accept ID [--domain-dir DIR]
   agreement group NAME --members DOMAIN,... [--id ID] [--days N] [--receipts]
-                  [--minimum-assurance low|substantial|high] [--domain-dir DIR]
+                  [--minimum-assurance low|substantial|high] [--max-attachment BYTES]
+                  [--algorithms NAME,...] [--domain-dir DIR]
   agreement join ID [--domain-dir DIR]
   agreement terminate ID [--domain-dir DIR]
   agreement show ID [--domain-dir DIR]
         bilateral and multilateral agreements through the SMI, signed by the domain
-        administrator; a multilateral agreement is in force among the members that joined
+        administrator; a multilateral agreement is in force among the members that joined.
+        --senders/--recipients narrow mail to the partner, --return-senders/
+        --return-recipients mail back; WHO is an address, a pattern (*@alpha.test) or a
+        group of the policy; --algorithms names algorithms mail must use (AES-256-GCM, ...)
   policy check POLICY REQUEST [--json]
         explain the decision POLICY gives REQUEST (both JSON, see docs/POLICY.md): every
         rule, whether it matched or the first clause that failed, and the decision;
