@@ -135,7 +135,8 @@ extension ClientSession {
         return certificate
     }
 
-    /// The strongest content encryption both domains' profiles allow for every recipient.
+    /// The strongest content encryption both domains' profiles allow for every recipient,
+    /// within the algorithms the agreement's direction towards the recipient's domain requires.
     func negotiate(_ recipients: [String], _ certificates: [Certificate]) throws -> ContentEncryptionAlgorithm {
         guard let list = try trustList(), let own = list.domain(named: configuration.domain)?.profile else { return .aes256GCM }
         var chosen: ContentEncryptionAlgorithm?
@@ -144,8 +145,11 @@ extension ClientSession {
             guard let profile = list.domain(named: domain)?.profile else { continue }
             let suite: NegotiatedSuite
             do {
+                let required = domain == configuration.domain ? []
+                    : list.directionTerms(from: configuration.domain, to: domain)?.requiredAlgorithms ?? []
                 suite = try AlgorithmNegotiation.negotiate(sender: own, recipient: profile, recipientKey: certificate.publicKey.algorithm,
-                                                           senderKey: signing.certificate.publicKey.algorithm)
+                                                           senderKey: signing.certificate.publicKey.algorithm,
+                                                           agreementRequirements: required)
             } catch let error as FederationError {
                 throw ClientError(.refused, "No common algorithm with \(recipient): \(error.reason)")
             }

@@ -6,13 +6,24 @@
 //
 // A bilateral agreement becomes one SEMPolicy `Agreement` for each party: the partner
 // domain, action `send` when the agreement has a direction from the local domain,
-// `receive` when it has one towards it, groups ["partners"], and the agreement's window.
+// `receive` when it has one towards it, groups ["partners"], the agreement's window, and
+// the terms of each direction, which the engine holds every permitted send or receive
+// to (docs/FEDERATION.md §5):
 //
-// Shortcoming: ExternalFacts speaks of whole domains. Sender and recipient patterns,
-// minimum assurance, required algorithms, attachment limits and receipts of a direction
-// are not expressed as facts; the mail server enforces them with `directionTerms`
-// (and negotiation), and the PDP only learns which domains are partners.
+//   senders, recipients (patterns and groups)   who may write to whom
+//   minimumAssurance above low                  the subject's least assurance, on send only:
+//                                               the receiving side sees the delivering server,
+//                                               not the sender, so the sending domain's PDP
+//                                               (which imports the same direction) checks it
+//   receiptsRequired                            obligation require-receipt
+//   requiredAlgorithms (content encryption)     obligation minimum-algorithm, the weakest listed
+//   attachments                                 obligations max-attachment-size and
+//                                               allowed-media-types; forbidden types refused
+//
+// Shortcoming: required signature, digest and key-management algorithms have no
+// obligation in the policy vocabulary; they count only in negotiation (AlgorithmNegotiation).
 import Foundation
+import SEMCrypto
 public import SEMPolicy
 
 extension TrustList {
@@ -35,21 +46,69 @@ extension TrustList {
                 var actions: [PolicyAction] = []
                 if agreement.terms.directions.contains(where: { $0.from == local }) { actions.append(.send) }
                 if agreement.terms.directions.contains(where: { $0.to == local }) { actions.append(.receive) }
+                let terms = try agreement.terms.directions.compactMap { direction -> AgreementDirectionTerms? in
+                    if direction.from == local { return try Self.policyTerms(.send, direction) }
+                    if direction.to == local { return try Self.policyTerms(.receive, direction) }
+                    return nil
+                }
                 facts.agreements.append(Agreement(id: agreement.terms.id, domains: [try DomainPattern(partner)],
                                                   actions: actions, groups: [Self.partnersGroup],
-                                                  notBefore: agreement.terms.notBefore, notAfter: agreement.terms.notAfter))
+                                                  notBefore: agreement.terms.notBefore, notAfter: agreement.terms.notAfter,
+                                                  terms: terms.sorted { $0.action == .send && $1.action != .send }))
             }
             for group in multilateralAgreements where group.joinedDomains.contains(local) {
                 let others = group.joinedDomains.filter { $0 != local && active.contains($0) }
                 guard !others.isEmpty else { continue }
                 facts.agreements.append(Agreement(id: group.terms.id, domains: try others.map { try DomainPattern($0) },
                                                   actions: [.send, .receive], groups: [Self.partnersGroup, group.terms.name],
-                                                  notBefore: group.terms.notBefore, notAfter: group.terms.notAfter))
+                                                  notBefore: group.terms.notBefore, notAfter: group.terms.notAfter,
+                                                  terms: [try Self.policyTerms(.send, conditions: group.terms.conditions),
+                                                          try Self.policyTerms(.receive, conditions: group.terms.conditions)]))
             }
         } catch let error as PolicyError {
             throw FederationError(.trustListMalformed, "The trust list cannot be expressed as policy facts: \(error)")
         }
         return facts
+    }
+
+    /// The engine's form of one direction; `action` is `send` when it leaves the local domain.
+    static func policyTerms(_ action: PolicyAction, _ direction: AgreementDirection) throws -> AgreementDirectionTerms {
+        var terms = try policyTerms(action, conditions: direction.conditions)
+        terms.senders = direction.senders
+        terms.senderGroups = direction.senderGroups
+        terms.recipients = direction.recipients
+        terms.recipientGroups = direction.recipientGroups
+        return terms
+    }
+
+    /// The conditions of a direction (or of a multilateral agreement) as engine terms.
+    static func policyTerms(_ action: PolicyAction, conditions: AgreementConditions) throws -> AgreementDirectionTerms {
+        var terms = AgreementDirectionTerms(action: action)
+        if action == .send, conditions.minimumAssurance > .low { terms.minAssurance = conditions.minimumAssurance }
+        var obligations: [Obligation] = []
+        if conditions.receiptsRequired { obligations.append(.requireReceipt) }
+        let content = conditions.requiredAlgorithms.compactMap(ContentEncryptionAlgorithm.init(rawValue:))
+        if let weakest = content.map(Self.policyFloor).min() { obligations.append(.minimumAlgorithm(weakest)) }
+        if let attachments = conditions.attachments {
+            obligations.append(.maxAttachmentSize(bytes: attachments.maximumBytes))
+            if !attachments.allowedTypes.isEmpty {
+                obligations.append(.allowedMediaTypes(try attachments.allowedTypes.map { try MediaTypePattern($0) }))
+            }
+            terms.forbiddenTypes = try attachments.forbiddenTypes.map { try MediaTypePattern($0) }
+        }
+        terms.obligations = obligations
+        return terms
+    }
+
+    /// The policy vocabulary's algorithm no stronger than `algorithm` (it has no AES-192,
+    /// so AES-192 asks for at least AES-128-GCM).
+    static func policyFloor(_ algorithm: ContentEncryptionAlgorithm) -> ContentAlgorithm {
+        switch algorithm {
+        case .aes256GCM: .aes256GCM
+        case .aes256CBC: .aes256CBC
+        case .aes192GCM, .aes192CBC, .aes128GCM: .aes128GCM
+        case .aes128CBC: .aes128CBC
+        }
     }
 
     /// The terms that govern mail from `sender` to `recipient` domain, if an accepted

@@ -75,7 +75,9 @@ struct InboundSMTPHooks: SMTPServerHooks {
             return .reject(code: 550, enhanced: "5.7.1", text: "This server does not relay; \(address) is not in \(service.domain).")
         }
         do {
-            let decision = try service.mayReceive(from: peer.host, peerDomain: peer.domain, to: address)
+            var sender: String?
+            if case .mailbox(let mailbox) = envelope.sender { sender = mailbox.description.lowercased() }
+            let decision = try service.mayReceive(from: peer.host, peerDomain: peer.domain, sender: sender, to: address)
             guard decision.isPermit else {
                 return .reject(code: 550, enhanced: "5.7.1", text: "Policy refuses mail from \(peer.domain) to \(address): "
                                + decision.reason)

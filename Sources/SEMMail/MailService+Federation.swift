@@ -38,13 +38,15 @@ extension MailService {
         }
     }
 
-    /// Whether the PDP lets the peer server deliver to `recipient`.
-    public func mayReceive(from peerHost: String, peerDomain: String, to recipient: String) throws -> DecisionResponse {
+    /// Whether the PDP lets the peer server deliver `sender`'s mail to `recipient` (the
+    /// sender is what an agreement's sender terms are checked against).
+    public func mayReceive(from peerHost: String, peerDomain: String, sender: String? = nil,
+                           to recipient: String) throws -> DecisionResponse {
         let subject: RequestSubject
         do { subject = try RequestSubject(kind: .server, name: peerHost, domain: peerDomain) } catch {
             throw MailError(.invalidRequest, "The peer \(peerHost) cannot be described to the policy: \(error)")
         }
-        return try decide(DecisionRequest(subject: subject, action: .receive, resource: try RequestResource(recipient: recipient)))
+        return try decide(DecisionRequest(subject: subject, action: .receive, resource: try RequestResource(recipient: recipient, sender: sender)))
     }
 
     /// Stores a message received over SMTP from the registered server `peer` and returns

@@ -13,14 +13,20 @@ public struct RequestResource: Sendable, Hashable, Codable {
     /// Message size in bytes.
     public let size: Int?
     public let attachments: [RequestAttachment]
+    /// The message's originator, lower-cased, when the subject is a server acting for it
+    /// (a server delivering a partner user's mail asks `receive` with it), so that an
+    /// agreement's sender terms can be checked. A user subject is its own sender.
+    public let sender: String?
     /// The domain part of `recipient`.
     let recipientAddressDomain: String?
+    /// The domain part of `sender`.
+    let senderDomain: String?
 
     /// Checks and normalises a resource; throws `PolicyError` (paths relative to `$`).
     public init(recipient: String? = nil, recipientDomain: String? = nil, recipientGroups: [String] = [],
-                size: Int? = nil, attachments: [RequestAttachment] = []) throws {
+                size: Int? = nil, attachments: [RequestAttachment] = [], sender: String? = nil) throws {
         try self.init(recipient: recipient, recipientDomain: recipientDomain, recipientGroups: recipientGroups,
-                      size: size, attachments: attachments, at: [])
+                      size: size, attachments: attachments, sender: sender, at: [])
     }
 
     /// The empty resource, for actions such as lookup or admin.
@@ -31,10 +37,12 @@ public struct RequestResource: Sendable, Hashable, Codable {
         recipientGroups = []
         size = nil
         attachments = []
+        sender = nil
+        senderDomain = nil
     }
 
     init(recipient: String?, recipientDomain: String?, recipientGroups: [String], size: Int?,
-         attachments: [RequestAttachment], at base: [any CodingKey]) throws {
+         attachments: [RequestAttachment], sender: String?, at base: [any CodingKey]) throws {
         func fault(_ key: CodingKeys, index: Int? = nil, _ reason: String) -> PolicyError {
             PolicyError(.invalidValue, at: JSONPath.render(base + [key] + (index.map { [AnyKey($0)] } ?? [])), reason)
         }
@@ -59,6 +67,18 @@ public struct RequestResource: Sendable, Hashable, Codable {
             self.recipientAddressDomain = nil
         }
         self.recipientDomain = domain
+        if let sender {
+            do {
+                let normal = try MailAddress.normalise(sender)
+                self.sender = normal.address
+                self.senderDomain = normal.domain
+            } catch let error as PatternFault {
+                throw fault(.sender, error.reason)
+            }
+        } else {
+            self.sender = nil
+            self.senderDomain = nil
+        }
         for (index, group) in recipientGroups.enumerated() where !PolicyName.isValid(group) {
             throw fault(.recipientGroups, index: index, "\"\(group)\" is not a group name")
         }
@@ -75,7 +95,7 @@ public struct RequestResource: Sendable, Hashable, Codable {
     var totalSize: Int { attachments.reduce(size ?? 0) { $0 + $1.size } }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case recipient, recipientDomain, recipientGroups, size, attachments
+        case recipient, recipientDomain, recipientGroups, size, attachments, sender
     }
 
     public init(from decoder: any Decoder) throws {
@@ -87,6 +107,7 @@ public struct RequestResource: Sendable, Hashable, Codable {
             recipientGroups: try container.decodeIfPresent([String].self, forKey: .recipientGroups) ?? [],
             size: try container.wholeNumberIfPresent(.size, in: Sizes.range),
             attachments: try container.decodeIfPresent([RequestAttachment].self, forKey: .attachments) ?? [],
+            sender: try container.decodeIfPresent(String.self, forKey: .sender),
             at: decoder.codingPath)
     }
 
@@ -97,6 +118,7 @@ public struct RequestResource: Sendable, Hashable, Codable {
         if !recipientGroups.isEmpty { try container.encode(recipientGroups, forKey: .recipientGroups) }
         try container.encodeIfPresent(size, forKey: .size)
         if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
+        try container.encodeIfPresent(sender, forKey: .sender)
     }
 }
 

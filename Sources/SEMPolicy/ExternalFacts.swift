@@ -72,7 +72,9 @@ public struct GroupMembers: Sendable, Equatable, Codable {
 /// records it. While in force ([`notBefore`, `notAfter`)):
 /// - subjects and recipients of the partner domains are members of `groups`;
 /// - a request for one of `actions` whose subject domain or recipient domain is a partner
-///   is "covered", which the `requireAgreement` condition asks for.
+///   is "covered", which the `requireAgreement` condition asks for;
+/// - a permitted send to a partner, or receive from one, must also meet the agreement's
+///   `terms` for that action, when it has some (AgreementDirectionTerms).
 public struct Agreement: Sendable, Equatable, Codable {
     public var id: String
     public var domains: [DomainPattern]
@@ -80,15 +82,18 @@ public struct Agreement: Sendable, Equatable, Codable {
     public var groups: [String]
     public var notBefore: Date?
     public var notAfter: Date?
+    /// At most one entry per action, each for an action the agreement lists.
+    public var terms: [AgreementDirectionTerms]
 
     public init(id: String, domains: [DomainPattern], actions: [PolicyAction], groups: [String] = [],
-                notBefore: Date? = nil, notAfter: Date? = nil) {
+                notBefore: Date? = nil, notAfter: Date? = nil, terms: [AgreementDirectionTerms] = []) {
         self.id = id
         self.domains = domains
         self.actions = actions
         self.groups = groups
         self.notBefore = notBefore
         self.notAfter = notAfter
+        self.terms = terms
     }
 
     func isInForce(at time: Date) -> Bool {
@@ -102,7 +107,7 @@ public struct Agreement: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, domains, actions, groups, notBefore, notAfter
+        case id, domains, actions, groups, notBefore, notAfter, terms
     }
 
     public init(from decoder: any Decoder) throws {
@@ -118,6 +123,17 @@ public struct Agreement: Sendable, Equatable, Codable {
         if let notBefore, let notAfter, notBefore >= notAfter {
             throw PolicyError(.invalidValue, at: container.path(.notAfter), "notAfter must be later than notBefore")
         }
+        terms = try container.decodeIfPresent([AgreementDirectionTerms].self, forKey: .terms) ?? []
+        var seen = Set<PolicyAction>()
+        for (index, entry) in terms.enumerated() {
+            let at = JSONPath.render(container.codingPath + [CodingKeys.terms, AnyKey(index), AnyKey("action")])
+            guard actions.contains(entry.action) else {
+                throw PolicyError(.invalidValue, at: at, "the agreement does not list the action \(entry.action.rawValue)")
+            }
+            guard seen.insert(entry.action).inserted else {
+                throw PolicyError(.invalidValue, at: at, "two entries of terms for \(entry.action.rawValue)")
+            }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -128,5 +144,6 @@ public struct Agreement: Sendable, Equatable, Codable {
         if !groups.isEmpty { try container.encode(groups, forKey: .groups) }
         try container.encodeTimestampIfPresent(notBefore, forKey: .notBefore)
         try container.encodeTimestampIfPresent(notAfter, forKey: .notAfter)
+        if !terms.isEmpty { try container.encode(terms, forKey: .terms) }
     }
 }

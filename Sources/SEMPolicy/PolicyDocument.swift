@@ -156,8 +156,8 @@ public struct GroupDefinition: Sendable, Equatable, Codable {
 
 /// Rule ids and group names: 1-64 letters, digits, `.`, `_` or `-`, starting with a
 /// letter or digit. Compared exactly.
-enum PolicyName {
-    static func isValid(_ name: String) -> Bool {
+public enum PolicyName {
+    public static func isValid(_ name: String) -> Bool {
         guard let first = name.utf8.first, HostName.isAlphanumeric(first), name.utf8.count <= 64 else { return false }
         return name.utf8.allSatisfy {
             HostName.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")

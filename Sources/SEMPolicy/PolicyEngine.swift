@@ -126,7 +126,8 @@ public final class PolicyEngine: Sendable {
             let rule = rules[position]
             results.append((rule, rule.evaluate(input, rates: &probe)))
         }
-        let response = Self.combine(results, request: request, defaultEffect: document.defaults.effect)
+        let response = Self.applyAgreementTerms(
+            Self.combine(results, request: request, defaultEffect: document.defaults.effect), input)
         if cacheable, !probe.consulted, let cache {
             let notAfter = nextChange(for: request.action, after: now, table: input.table)
             cache.store(response, for: request, notAfter: notAfter, generation: generation)
@@ -154,8 +155,14 @@ public final class PolicyEngine: Sendable {
                 domain: resource.recipientDomain, server: nil,
                 implied: resource.recipientGroups.isEmpty ? [] : groups.implied(by: resource.recipientGroups))
         }
+        // A user subject is the sender; a server names the sender it acts for.
+        var sender: Principal? = subject.kind == .user ? subjectPrincipal : nil
+        if subject.kind == .server, let address = resource.sender {
+            sender = Principal(address: address, addressDomain: resource.senderDomain, domain: resource.senderDomain,
+                               server: nil, implied: [])
+        }
         return EvaluationInput(request: request, time: UTCTime(request.context.time ?? now), now: now,
-                               subject: subjectPrincipal, recipient: recipient, table: groups)
+                               subject: subjectPrincipal, recipient: recipient, sender: sender, table: groups)
     }
 
     /// The first instant after `now` at which a decision about `action` could change

@@ -86,7 +86,8 @@ extension PolicyEngine {
         let traces = results.map { rule, outcome in
             Self.trace(rule, outcome, request: request)
         }
-        let decision = Self.combine(results, request: request, defaultEffect: document.defaults.effect)
+        let decision = Self.applyAgreementTerms(
+            Self.combine(results, request: request, defaultEffect: document.defaults.effect), input)
         return PolicyExplanation(rules: traces, decision: decision, time: input.time.date)
     }
 

@@ -13,6 +13,8 @@ struct EvaluationInput {
     let now: Date
     let subject: Principal
     let recipient: Principal?
+    /// The originator: a user subject, or the `resource.sender` a server subject names.
+    let sender: Principal?
     let table: GroupTable
 }
 

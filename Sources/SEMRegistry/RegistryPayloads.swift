@@ -25,32 +25,52 @@ public struct StatusPayload: Sendable, Equatable, Codable {
     public init(reason: String) { self.reason = reason }
 }
 
+// The four domain changes below keep the administrator's signed `DomainUpdate` (DER) as
+// `request`; it is absent only when the SMI operator made the change on its own authority
+// (the entry's signature is then the only evidence).
+
 /// Payload of `profileUpdated`.
 public struct ProfilePayload: Sendable, Equatable, Codable {
     public var profile: DomainProfile
+    public var request: Data?
 
-    public init(profile: DomainProfile) { self.profile = profile }
+    public init(profile: DomainProfile, request: Data? = nil) {
+        self.profile = profile
+        self.request = request
+    }
 }
 
 /// Payload of `serverAdded`.
 public struct ServerPayload: Sendable, Equatable, Codable {
     public var server: TrustedServer
+    public var request: Data?
 
-    public init(server: TrustedServer) { self.server = server }
+    public init(server: TrustedServer, request: Data? = nil) {
+        self.server = server
+        self.request = request
+    }
 }
 
 /// Payload of `serverRemoved`.
 public struct ServerRemovalPayload: Sendable, Equatable, Codable {
     public var hostName: String
+    public var request: Data?
 
-    public init(hostName: String) { self.hostName = hostName.lowercased() }
+    public init(hostName: String, request: Data? = nil) {
+        self.hostName = hostName.lowercased()
+        self.request = request
+    }
 }
 
 /// Payload of `keyRolled`: the domain's new root CA certificate.
 public struct KeyRollPayload: Sendable, Equatable, Codable {
     public var rootCertificate: Data
+    public var request: Data?
 
-    public init(rootCertificate: Certificate) { self.rootCertificate = rootCertificate.derEncoded }
+    public init(rootCertificate: Certificate, request: Data? = nil) {
+        self.rootCertificate = rootCertificate.derEncoded
+        self.request = request
+    }
 }
 
 /// Payload of `agreementProposed` and `agreementAccepted`: the agreement with the

@@ -22,6 +22,9 @@ public struct RegisteredDomain: Sendable, Equatable {
     public var rootCertificate: Certificate
     public var servers: [TrustedServer]
     public var profile: DomainProfile
+    /// `requestedAt` of the last signed domain update applied; an older one is refused, so
+    /// that replaying a request cannot undo a later change.
+    public var lastUpdateRequestedAt: Date?
 }
 
 /// The state of the federation after a prefix of the log.
@@ -71,24 +74,33 @@ public struct RegistryState: Sendable {
             _ = try entry.payload(as: StatusPayload.self)
             try change(name, from: [.approved], to: .suspended, refuse)
         case .profileUpdated:
-            let profile = try entry.payload(as: ProfilePayload.self).profile
-            try update(name, refuse) { $0.profile = profile }
+            let payload = try entry.payload(as: ProfilePayload.self)
+            try update(name, refuse, request: payload.request, entry) { $0.profile = payload.profile } matches: {
+                $0.profile == payload.profile
+            }
         case .serverAdded:
-            let server = try entry.payload(as: ServerPayload.self).server
-            try checkHostFree(server.hostName, refuse)
-            try update(name, refuse) { $0.servers.append(server) }
+            let payload = try entry.payload(as: ServerPayload.self)
+            try checkHostFree(payload.server.hostName, refuse)
+            try update(name, refuse, request: payload.request, entry) { $0.servers.append(payload.server) } matches: {
+                $0.server == payload.server
+            }
         case .serverRemoved:
-            let host = try entry.payload(as: ServerRemovalPayload.self).hostName
+            let payload = try entry.payload(as: ServerRemovalPayload.self)
+            let host = payload.hostName
             guard domains[name]?.servers.contains(where: { $0.hostName == host }) == true else {
                 throw refuse("The domain \(name) has no server \(host).")
             }
-            try update(name, refuse) { $0.servers.removeAll { $0.hostName == host } }
+            try update(name, refuse, request: payload.request, entry) { $0.servers.removeAll { $0.hostName == host } } matches: {
+                $0.hostName == host
+            }
         case .keyRolled:
-            let der = try entry.payload(as: KeyRollPayload.self).rootCertificate
-            guard let root = try? Certificate(derEncoded: der) else {
+            let payload = try entry.payload(as: KeyRollPayload.self)
+            guard let root = try? Certificate(derEncoded: payload.rootCertificate) else {
                 throw RegistryError(.invalidPayload, sequence: number, "The new root certificate of \(name) is not valid DER.")
             }
-            try update(name, refuse) { $0.rootCertificate = root }
+            try update(name, refuse, request: payload.request, entry) { $0.rootCertificate = root } matches: {
+                $0.rootCertificate == payload.rootCertificate
+            }
         case .agreementProposed:
             let agreement = try entry.payload(as: AgreementPayload.self).agreement
             let terms = agreement.terms
@@ -169,10 +181,18 @@ public struct RegistryState: Sendable {
         domains[name]?.status = status
     }
 
-    private mutating func update(_ name: String, _ refuse: (String) -> RegistryError,
-                                 _ body: (inout RegisteredDomain) -> Void) throws {
+    /// Applies a domain change, which may come with the administrator's signed request; the
+    /// request is checked against the record before the change.
+    private mutating func update(_ name: String, _ refuse: (String) -> RegistryError, request: Data?,
+                                 _ entry: RegistryEntry, _ body: (inout RegisteredDomain) -> Void,
+                                 matches: (DomainUpdate) -> Bool) throws {
         guard var domain = domains[name] else { throw refuse("The domain \(name) is not registered.") }
         body(&domain)
+        if let request {
+            let update = try checkUpdate(request, kind: entry.kind, domain: name, changed: domain, at: entry.time,
+                                         entry.sequence, matches: matches)
+            domain.lastUpdateRequestedAt = update.requestedAt
+        }
         domains[name] = domain
     }
 

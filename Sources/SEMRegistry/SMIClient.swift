@@ -85,6 +85,12 @@ public struct SMIClient: Sendable {
         try post("/v1/registrations", signedRequest, type: "application/cms")
     }
 
+    /// Sends a signed DomainUpdate for `domain`; returns the log entry's sequence.
+    @discardableResult
+    public func update(domain: String, signedRequest: Data) throws -> UInt64 {
+        try post("/v1/domains/\(Self.escape(domain))/updates", signedRequest, type: "application/cms")
+    }
+
     @discardableResult
     public func propose(_ agreement: BilateralAgreement) throws -> UInt64 {
         try post("/v1/agreements", try CanonicalJSON.encode(agreement), type: "application/json")

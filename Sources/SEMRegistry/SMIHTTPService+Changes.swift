@@ -14,6 +14,17 @@ extension SMIHTTPService {
                 try self.log.register(request: body, signer: signer)
             }
         }
+        router.add("POST", "/v1/domains/{domain}/updates", bodyLimit: signedLimit) { request in
+            try self.change(request, limit: AdministratorSignature.maximumBytes) { body, signer in
+                // Applying the entry checks the signer against the domain's registered root.
+                let update = try DomainUpdate.unverified(body)
+                guard update.domain == request.parameters["domain"]?.lowercased() else {
+                    throw RegistryError(.invalidPayload, "The domain update is for \(update.domain), not for the "
+                                        + "domain in the address.")
+                }
+                return try self.log.update(request: body, signer: signer)
+            }
+        }
         router.add("POST", "/v1/agreements", bodyLimit: Int64(Self.maximumAgreementBytes)) { request in
             try self.change(request, limit: Self.maximumAgreementBytes) { body, signer in
                 let agreement = try Self.decodeAgreement(body)

@@ -8,6 +8,8 @@
 //   GET  /v1/agreements/{id}                 an agreement in any state, canonical JSON
 //   GET  /v1/groups/{id}                     a multilateral agreement, canonical JSON
 //   POST /v1/registrations                   a signed registration request (DER CMS)
+//   POST /v1/domains/{domain}/updates        a signed DomainUpdate (DER CMS): new profile,
+//                                            server added or removed, key rolled
 //   POST /v1/agreements                      a proposed agreement (canonical JSON)
 //   POST /v1/agreements/{id}/acceptance      the accepted agreement (canonical JSON)
 //   POST /v1/agreements/{id}/termination     a signed TerminationRequest (DER CMS); ends a

@@ -1,5 +1,5 @@
-// A domain administrator's federation commands: register the domain with the SMI, and
-// propose, accept, terminate or show bilateral agreements. Everything sent is signed with
+// A domain administrator's federation commands: register the domain with the SMI, change
+// its record there, and propose, accept, terminate or show agreements. Everything sent is signed with
 // the domain's administrator key (label domain-admin) and checked again by the SMI.
 import Foundation
 import SEMCommandLine
@@ -20,12 +20,7 @@ enum FederationCommands {
             guard let seconds = Double(text), seconds >= 0.2 else { throw UsageError("--refresh must be at least 0.2 seconds.") }
             settings.refreshSeconds = seconds
         }
-        var profile = DomainProfile()
-        if let file = parsed.value("profile") {
-            do { profile = try JSONDecoder().decode(DomainProfile.self, from: try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
-                throw UsageError("The profile \(file) is not a domain profile (docs/FEDERATION.md): \(error)")
-            }
-        }
+        let profile = try parsed.value("profile").map(readProfile) ?? DomainProfile()
         // The two SMI certificates come from the SMI operator out of band.
         let sequence = try registerDomain(
             directory, settings: settings, smiRoot: try SMIDirectory.readCertificate(URL(fileURLWithPath: try parsed.required("smi-root"))),
@@ -33,6 +28,54 @@ enum FederationCommands {
         print("\(directory.domain): registration recorded by \(settings.smi) (log entry \(sequence)); "
               + "it enters the trust list once the SMI operator approves it")
         return 0
+    }
+
+    /// semctl smi update profile --profile FILE | add-server HOST --smtp H:P --https H:P --certificate FILE
+    ///                  | remove-server HOST | roll-key --root FILE   [--domain-dir D]
+    /// A change to the domain's record at the SMI, signed by the domain administrator.
+    static func update(_ arguments: ArraySlice<String>) throws -> Int32 {
+        guard let change = arguments.first else {
+            throw UsageError("Expected 'smi update profile|add-server|remove-server|roll-key'.")
+        }
+        let parsed = try Arguments(arguments.dropFirst(),
+                                   options: ["domain-dir", "profile", "smtp", "https", "certificate", "root"])
+        let directory = try domainDirectory(parsed)
+        guard let settings = try directory.federationSettings() else {
+            throw UsageError("The domain \(directory.domain) has not registered with an SMI (semctl smi register).")
+        }
+        let update: DomainUpdate
+        switch change {
+        case "profile":
+            try parsed.expectPositionals(atMost: 0)
+            update = .profile(try readProfile(try parsed.required("profile")), for: directory.domain)
+        case "add-server":
+            try parsed.expectPositionals(atMost: 1)
+            let certificate = try SMIDirectory.readCertificate(URL(fileURLWithPath: try parsed.required("certificate")))
+            update = .addServer(TrustedServer(hostName: try parsed.positional(0, "the server's host name").lowercased(),
+                                              smtp: try parsed.required("smtp"), https: try parsed.required("https"),
+                                              certificate: certificate), for: directory.domain)
+        case "remove-server":
+            try parsed.expectPositionals(atMost: 1)
+            update = .removeServer(try parsed.positional(0, "the server's host name"), for: directory.domain)
+        case "roll-key":
+            try parsed.expectPositionals(atMost: 0)
+            update = .rollKey(try SMIDirectory.readCertificate(URL(fileURLWithPath: try parsed.required("root"))),
+                              for: directory.domain)
+        default:
+            throw UsageError("Unknown command 'smi update \(change)'; expected profile, add-server, remove-server or roll-key.")
+        }
+        let sequence = try directory.smiClient(settings).update(domain: directory.domain,
+                                                                signedRequest: try update.signed(by: administrator(directory)))
+        print("\(directory.domain): \(update.change.entryKind.rawValue) recorded by \(settings.smi) (log entry \(sequence)); "
+              + "the next trust list carries it")
+        return 0
+    }
+
+    /// A domain profile from a JSON file (docs/FEDERATION.md §2).
+    private static func readProfile(_ file: String) throws -> DomainProfile {
+        do { return try JSONDecoder().decode(DomainProfile.self, from: try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
+            throw UsageError("The profile \(file) is not a domain profile (docs/FEDERATION.md): \(error)")
+        }
     }
 
     /// Registers the domain's root, mail server and `profile` with the SMI of `settings`,
@@ -64,7 +107,10 @@ enum FederationCommands {
         guard let verb = arguments.first else {
             throw UsageError("Expected 'agreement propose|accept|group|join|terminate|show'.")
         }
-        let parsed = try Arguments(arguments.dropFirst(), options: ["domain-dir", "id", "days", "minimum-assurance", "members"],
+        let parsed = try Arguments(arguments.dropFirst(),
+                                   options: ["domain-dir", "id", "days", "minimum-assurance", "members", "senders",
+                                             "recipients", "return-senders", "return-recipients", "max-attachment",
+                                             "algorithms"],
                                    flags: ["one-way", "receipts"])
         try parsed.expectPositionals(atMost: 1)
         let directory = try domainDirectory(parsed)
@@ -146,24 +192,67 @@ enum FederationCommands {
     }
 
     /// The proposal's terms: mail allowed both ways (or only local → partner with
-    /// --one-way) for every user, for --days days from now.
+    /// --one-way), for --days days from now. --senders and --recipients narrow the
+    /// local → partner direction, --return-senders and --return-recipients the way back;
+    /// each takes addresses and patterns (`*@alpha.test`) or, without '@', group names of
+    /// the sending or receiving domain's policy. Absent, a direction covers every user.
     static func terms(_ parsed: Arguments, local: String, partner: String) throws -> BilateralTerms {
         let conditions = try conditions(parsed)
-        var directions = [AgreementDirection(from: local, to: partner, conditions: conditions)]
-        if !parsed.flag("one-way") { directions.append(AgreementDirection(from: partner, to: local, conditions: conditions)) }
+        func direction(from: String, to: String, senders: String, recipients: String) throws -> AgreementDirection {
+            let (senderPatterns, senderGroups) = try participants(parsed, senders)
+            let (recipientPatterns, recipientGroups) = try participants(parsed, recipients)
+            return AgreementDirection(from: from, to: to, senders: senderPatterns, senderGroups: senderGroups,
+                                      recipients: recipientPatterns, recipientGroups: recipientGroups,
+                                      conditions: conditions)
+        }
+        var directions = [try direction(from: local, to: partner, senders: "senders", recipients: "recipients")]
+        if !parsed.flag("one-way") {
+            directions.append(try direction(from: partner, to: local, senders: "return-senders",
+                                            recipients: "return-recipients"))
+        } else if parsed.value("return-senders") != nil || parsed.value("return-recipients") != nil {
+            throw UsageError("--return-senders and --return-recipients need both directions; leave out --one-way.")
+        }
         let window = try validity(parsed)
         return BilateralTerms(id: parsed.value("id") ?? "\(local)-\(partner)", proposingDomain: local, acceptingDomain: partner,
                               proposer: "admin@\(local)", directions: directions, notBefore: window.notBefore,
                               notAfter: window.notAfter)
     }
 
-    /// --minimum-assurance and --receipts.
+    /// Address patterns and group names from a comma-separated option.
+    private static func participants(_ parsed: Arguments, _ option: String) throws
+        -> (patterns: [AddressPattern], groups: [String]) {
+        var patterns: [AddressPattern] = [], groups: [String] = []
+        for item in (parsed.value(option) ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+        where !item.isEmpty {
+            if item.contains("@") {
+                do { patterns.append(try AddressPattern(item)) } catch let error as PolicyError {
+                    throw UsageError("--\(option): \(error.reason).")
+                }
+            } else {
+                guard PolicyName.isValid(item) else {
+                    throw UsageError("--\(option): \"\(item)\" is neither an address pattern nor a group name.")
+                }
+                groups.append(item)
+            }
+        }
+        return (patterns, groups)
+    }
+
+    /// --minimum-assurance, --receipts, --max-attachment and --algorithms.
     private static func conditions(_ parsed: Arguments) throws -> AgreementConditions {
         let assuranceName = parsed.value("minimum-assurance") ?? "low"
         guard let assurance = SEMPolicy.AssuranceLevel(rawValue: assuranceName) else {
             throw UsageError("--minimum-assurance must be low, substantial or high.")
         }
-        return AgreementConditions(minimumAssurance: assurance, receiptsRequired: parsed.flag("receipts"))
+        let attachments = try parsed.value("max-attachment").map { text -> AttachmentTerms in
+            guard let bytes = Int(text), bytes >= 0 else { throw UsageError("--max-attachment must be a number of bytes.") }
+            return AttachmentTerms(maximumBytes: bytes)
+        }
+        let algorithms = (parsed.value("algorithms") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        return AgreementConditions(minimumAssurance: assurance, requiredAlgorithms: algorithms, attachments: attachments,
+                                   receiptsRequired: parsed.flag("receipts"))
     }
 
     /// From a minute ago (clock skew) to --days days (default 365) from now.

@@ -9,12 +9,13 @@ import SEMRegistry
 
 enum SMICommands {
     static func run(_ arguments: [String]) throws -> Int32 {
-        guard let verb = arguments.first else { throw UsageError("Expected 'smi init|follower|register|approve|suspend|list|verify'.") }
+        guard let verb = arguments.first else { throw UsageError("Expected 'smi init|follower|register|update|approve|suspend|list|verify'.") }
         let rest = arguments.dropFirst()
         switch verb {
         case "init": return try initialise(rest)
         case "follower": return try follower(rest)
         case "register": return try FederationCommands.register(rest)
+        case "update": return try FederationCommands.update(rest)
         case "approve", "suspend": return try changeStatus(verb, rest)
         case "list": return try list(rest)
         case "verify": return try verify(rest)

@@ -53,16 +53,29 @@ usage: semctl <command> [options]
         register the domain (root, mail server, profile: JSON as in docs/FEDERATION.md,
         defaults otherwise) with the SMI, signed by the domain administrator; writes
         federation.json, which the PDP then follows
+  smi update profile --profile FILE [--domain-dir DIR]
+  smi update add-server HOST --smtp HOST:PORT --https HOST:PORT --certificate FILE [--domain-dir DIR]
+  smi update remove-server HOST [--domain-dir DIR]
+  smi update roll-key --root FILE [--domain-dir DIR]
+        change the domain's record at the SMI (profile, servers, root certificate), signed
+        by the domain administrator under the root the SMI holds; the next trust list
+        carries the change
   agreement propose PARTNER [--id ID] [--days N] [--one-way] [--receipts]
-                    [--minimum-assurance low|substantial|high] [--domain-dir DIR]
+                    [--minimum-assurance low|substantial|high] [--max-attachment BYTES]
+                    [--algorithms NAME,...] [--senders WHO,...] [--recipients WHO,...]
+                    [--return-senders WHO,...] [--return-recipients WHO,...] [--domain-dir DIR]
   agreement accept ID [--domain-dir DIR]
   agreement group NAME --members DOMAIN,... [--id ID] [--days N] [--receipts]
-                  [--minimum-assurance low|substantial|high] [--domain-dir DIR]
+                  [--minimum-assurance low|substantial|high] [--max-attachment BYTES]
+                  [--algorithms NAME,...] [--domain-dir DIR]
   agreement join ID [--domain-dir DIR]
   agreement terminate ID [--domain-dir DIR]
   agreement show ID [--domain-dir DIR]
         bilateral and multilateral agreements through the SMI, signed by the domain
-        administrator; a multilateral agreement is in force among the members that joined
+        administrator; a multilateral agreement is in force among the members that joined.
+        --senders/--recipients narrow mail to the partner, --return-senders/
+        --return-recipients mail back; WHO is an address, a pattern (*@alpha.test) or a
+        group of the policy; --algorithms names algorithms mail must use (AES-256-GCM, ...)
   recovery officers set --threshold M CERT... [--actor-cert FILE] [--domain-dir DIR]
         split a new recovery key among the officers whose encryption certificates are
         given (any M of them recover); archived keys are re-wrapped to it

@@ -48,7 +48,23 @@ struct SMIServerTests {
         #expect(try semctl(["smi", "approve", "beta.test", "--smi-dir", smi.directory]).status == 0)
         #expect(try smi.trustList().domains.map(\.name) == ["alpha.test", "beta.test"])
 
+        // alpha's administrator changes its profile with a signed update; the next list has it.
         let alpha = scratch.path("alpha.test"), beta = scratch.path("beta.test")
+        try scratch.write("alpha-new-profile.json", Self.smallProfile)
+        let updated = try semctl(["smi", "update", "profile", "--profile", scratch.path("alpha-new-profile.json"),
+                                  "--domain-dir", alpha])
+        #expect(updated.status == 0, "\(updated.all)")
+        #expect(updated.output.contains("profileUpdated recorded"), "\(updated.output)")
+        #expect(try smi.trustList().domain(named: "alpha.test")?.profile.maximumMessageBytes == 1_048_576)
+        // The same change for alpha signed by beta's administrator is refused, and nothing is appended.
+        let forged = try DomainUpdate.profile(DomainProfile(), for: "alpha.test").signed(by: try administrator(of: beta))
+        #expect(throws: HTTPRemoteError.self) { try smi.client.update(domain: "alpha.test", signedRequest: forged) }
+        do { try smi.client.update(domain: "alpha.test", signedRequest: forged) } catch let error as HTTPRemoteError {
+            #expect(error.status == 409, "\(error)")
+            #expect(error.message.contains("does not chain to the root of alpha.test"), "\(error.message)")
+        }
+        #expect(try smi.trustList().domain(named: "alpha.test")?.profile.maximumMessageBytes == 1_048_576)
+
         let ca = try BackgroundProcess(Programs.url("semd"), ["ca", "--config", "\(alpha)/ca.json"],
                                        environment: environment, readyText: "semd ca ready")
         defer { ca.stop() }
@@ -59,8 +75,13 @@ struct SMIServerTests {
         #expect(try probe.decision(from: "alice@alpha.test", to: "bob@beta.test") == "deny")
 
         // Proposed by alpha, accepted by beta: the PDP imports the agreement.
+        let unknownAlgorithm = try semctl(["agreement", "propose", "beta.test", "--id", "alpha-beta", "--algorithms",
+                                           "ROT13", "--domain-dir", alpha])
+        #expect(unknownAlgorithm.status != 0)
+        #expect(unknownAlgorithm.errors.contains("unknown algorithm \"ROT13\""), "\(unknownAlgorithm.errors)")
         let proposed = try semctl(["agreement", "propose", "beta.test", "--id", "alpha-beta", "--receipts",
-                                   "--domain-dir", alpha])
+                                   "--senders", "alice@alpha.test", "--return-senders", "*@beta.test,staff",
+                                   "--max-attachment", "1048576", "--algorithms", "AES-256-GCM", "--domain-dir", alpha])
         #expect(proposed.status == 0, "\(proposed.all)")
         #expect(try smi.trustList().agreements.isEmpty)
         let wrongParty = try semctl(["agreement", "accept", "alpha-beta", "--domain-dir", alpha])
@@ -71,9 +92,16 @@ struct SMIServerTests {
         let listed = try smi.trustList()
         #expect(listed.agreements.map(\.terms.id) == ["alpha-beta"])
         #expect(listed.directionTerms(from: "alpha.test", to: "beta.test")?.receiptsRequired == true)
+        #expect(listed.directionTerms(from: "alpha.test", to: "beta.test")?.attachments?.maximumBytes == 1_048_576)
+        let directions = try #require(listed.agreements.first?.terms.directions)
+        #expect(directions.map(\.senders).map { $0.map(\.text) } == [["alice@alpha.test"], ["*@beta.test"]])
+        #expect(directions.map(\.senderGroups) == [[], ["staff"]])
+        #expect(directions.first?.conditions.requiredAlgorithms == ["AES-256-GCM"])
         #expect(eventually { try probe.decision(from: "alice@alpha.test", to: "bob@beta.test") == "permit" },
                 "\(pdp.standardError.suffix(2000))")
         #expect(try probe.decision(from: "alice@alpha.test", to: "carol@gamma.test") == "deny")
+        // The direction admits alice only: the PDP holds another alpha user to it.
+        #expect(try probe.decision(from: "mallory@alpha.test", to: "bob@beta.test") == "deny")
 
         // Terminated by beta with a signed request: gone from the next list, and from the PDP.
         let terminated = try semctl(["agreement", "terminate", "alpha-beta", "--domain-dir", beta])
@@ -101,7 +129,16 @@ struct SMIServerTests {
         #expect(try smi.trustList().domains.map(\.name) == ["alpha.test"])
         let checked = try semctl(["smi", "verify", "--smi-dir", smi.directory])
         #expect(checked.status == 0)
-        #expect(checked.output.contains("log verifies: 11 entries"), "\(checked.output)")
+        #expect(checked.output.contains("log verifies: 12 entries"), "\(checked.output)")
+    }
+
+    /// A domain administrator's CMS signer, read from the domain directory as semctl reads it.
+    private func administrator(of domainDirectory: String) throws -> CMSSigner {
+        let directory = DomainDirectory(url: URL(fileURLWithPath: domainDirectory, isDirectory: true))
+        let keyStore = try directory.caConfiguration().keys.open(relativeTo: directory.url, environment: environment)
+        return try CMSSigner(key: try keyStore.privateKey(label: DomainPKI.KeyLabel.administrator),
+                             certificate: try directory.certificate(DomainPKI.KeyLabel.administrator),
+                             chain: [try directory.certificate(DomainPKI.KeyLabel.issuing)])
     }
 
     @Test("a follower replicates the leader, refuses changes, and refuses an entry tampered with on the wire")

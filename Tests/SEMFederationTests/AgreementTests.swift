@@ -151,10 +151,30 @@ struct AgreementTests {
         #expect(facts.groups["registered-servers"]?.servers.map(\.text).sorted()
                 == ["mx.alpha.test", "mx.beta.test", "mx.gamma.test"])
 
+        // Each direction's terms travel with the facts: alpha → beta for alpha's send,
+        // beta → alpha for its receive (whose assurance minimum is beta's PDP's to check).
+        let terms = try #require(facts.agreements.first?.terms)
+        #expect(terms.map(\.action) == [.send, .receive])
+        #expect(terms[0].senders.map(\.text) == ["*@alpha.test"])
+        #expect(terms[0].recipients.map(\.text) == ["*@beta.test"])
+        #expect(terms[0].minAssurance == .substantial)
+        #expect(terms[0].obligations == [.requireReceipt, .minimumAlgorithm(.aes256GCM)])
+        #expect(terms[1].senders.map(\.text) == ["*@beta.test"])
+        #expect(terms[1].minAssurance == nil)
+        #expect(terms[1].obligations.isEmpty)
+
         let engine = try PolicyEngine(document: try DefaultPolicy.document(for: "alpha.test"), facts: facts)
         let toBeta = try decide(engine, to: "bob@beta.test")
         #expect(toBeta.decision == .permit, "\(toBeta.reason)")
         #expect(toBeta.matchedRules == ["partner-mail"])
+        #expect(toBeta.obligations == [.requireReceipt, .minimumAlgorithm(.aes256GCM)],
+                "the agreement's receipts and algorithm join the default policy's AES-256-CBC")
+        let lowAssurance = engine.decide(DecisionRequest(
+            subject: try RequestSubject(kind: .user, address: "alice@alpha.test", assurance: .low),
+            action: .send, resource: try RequestResource(recipient: "bob@beta.test"),
+            context: try RequestContext(time: federationNow, tls: .tls13)))
+        #expect(lowAssurance.decision == .deny)
+        #expect(lowAssurance.reason.contains("below the agreement's minimum substantial"), "\(lowAssurance.reason)")
         let toGamma = try decide(engine, to: "carol@gamma.test")
         #expect(toGamma.decision == .deny, "\(toGamma.reason)")
 

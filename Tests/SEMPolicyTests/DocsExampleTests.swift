@@ -61,7 +61,7 @@ struct DocsExampleTests {
 
     @Test("the page has its examples")
     func found() {
-        #expect(Self.blocks.filter { $0.tag == "response" }.count == 12)
+        #expect(Self.blocks.filter { $0.tag == "response" }.count == 14)
         #expect(Self.blocks.filter { $0.tag == "error" }.count == 2)
         #expect(Self.blocks.filter { $0.tag == "request" }.count == Self.blocks.filter { $0.tag == "response" }.count)
     }
