@@ -24,7 +24,9 @@ extension MailHTTPService {
             try self.asUser(request) { sender in
                 try request.requireJSONContentType()
                 let submission = try request.decodeJSON(Submission.self, limit: Self.submissionLimit)
-                return try .json(try self.service.submit(submission, from: sender), status: 201)
+                return try .json(try self.service.submit(submission, from: sender,
+                                                         certificate: request.connection.peerCertificateChain.first),
+                                 status: 201)
             }
         }
         router.add("GET", "/v1/address-book") { request in

@@ -4,6 +4,7 @@
 // once; the others are queued per destination domain, which must be in the trust list.
 // The sender keeps a copy flagged "sent". Everything is stored in one transaction.
 public import Foundation
+public import SEMCrypto
 import SEMPolicy
 
 /// POST /v1/messages.
@@ -73,7 +74,10 @@ public struct SubmissionResult: Sendable, Codable, Equatable {
 }
 
 extension MailService {
-    public func submit(_ submission: Submission, from sender: String, at time: Date = Date()) throws -> SubmissionResult {
+    /// Submits for `sender`; `certificate` is the one the sender logged in with (its
+    /// assurance policy goes into every decision).
+    public func submit(_ submission: Submission, from sender: String, certificate: Certificate? = nil,
+                       at time: Date = Date()) throws -> SubmissionResult {
         guard !submission.recipients.isEmpty, submission.recipients.count <= 500 else {
             throw MailError(.invalidRequest, "A message needs 1 to 500 recipients.")
         }
@@ -94,9 +98,10 @@ extension MailService {
             let described = try resource(recipient, size: submission.content.count, attachments)
             // The user hands the message over for this recipient (submit), and the server
             // sends it on (send); the default policy words both per recipient.
-            let submitted = try decide(DecisionRequest(subject: try user(sender), action: .submit, resource: described))
+            let subject = try user(sender, certificate: certificate)
+            let submitted = try decide(DecisionRequest(subject: subject, action: .submit, resource: described))
             let decision = submitted.isPermit
-                ? try decide(DecisionRequest(subject: try user(sender), action: .send, resource: described)) : submitted
+                ? try decide(DecisionRequest(subject: subject, action: .send, resource: described)) : submitted
             if !decision.isPermit {
                 results.append(.init(address: recipient, status: "refused", reason: decision.reason))
             } else if let refusal = Self.obligationRefusal(decision.obligations, attachments) {

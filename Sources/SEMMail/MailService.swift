@@ -129,8 +129,12 @@ public final class MailService: Sendable {
         try pdp.decide(request)
     }
 
-    func user(_ address: String) throws -> RequestSubject {
-        do { return try RequestSubject(kind: .user, address: address) } catch {
+    /// A user as policy sees them; `certificate` (the one the user logged in with) tells the
+    /// assurance level of their identity proofing, which rules and agreements may demand.
+    func user(_ address: String, certificate: Certificate? = nil) throws -> RequestSubject {
+        let assurance = certificate.flatMap { SEMCredentials.AssuranceLevel(policies: $0.policies) }
+            .flatMap { SEMPolicy.AssuranceLevel(rawValue: $0.rawValue) }
+        do { return try RequestSubject(kind: .user, address: address, assurance: assurance) } catch {
             throw MailError(.invalidRequest, "\(address) cannot be asked about: \(error)")
         }
     }
