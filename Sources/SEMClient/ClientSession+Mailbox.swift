@@ -5,7 +5,7 @@ public import Foundation
 import SEMCredentials
 public import SEMCrypto
 import SEMFederation
-import SEMMail
+public import SEMMail
 import SEMTransport
 public import SEMMessage
 
@@ -126,6 +126,11 @@ extension ClientSession {
         if case .infected(let signature) = verdict {
             throw ClientError(.refused, "\(what) holds malware (\(signature)); it was not saved.")
         }
+    }
+
+    /// Reports a letter as abuse to the domain's administrator (through the mail server).
+    public func report(_ id: String, reason: String) throws -> AbuseReport {
+        try remote { try api.report(ReportRequest(messageId: id, reason: reason)) }
     }
 
     /// This domain's receipt policy as its registered profile says; on-request outside a

@@ -68,6 +68,11 @@ public struct MailAPIClient: Sendable {
         }
     }
 
+    /// Files an abuse report about a letter in the mailbox.
+    public func report(_ request: ReportRequest) throws -> AbuseReport {
+        try call { try $0.sendJSON("POST", "/v1/reports", request, as: AbuseReport.self, limit: 64 << 10) }
+    }
+
     /// Asks whether attachments of these types and sizes may be saved (policy `fetch-attachment`).
     public func checkAttachments(_ check: AttachmentCheck) throws -> AttachmentCheckResult {
         try call { try $0.sendJSON("POST", "/v1/attachment-checks", check, as: AttachmentCheckResult.self, limit: 64 << 10) }

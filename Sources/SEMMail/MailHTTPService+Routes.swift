@@ -29,6 +29,13 @@ extension MailHTTPService {
                                  status: 201)
             }
         }
+        router.add("POST", "/v1/reports", bodyLimit: 16 << 10) { request in
+            try self.asUser(request) { reporter in
+                try request.requireJSONContentType()
+                let report = try self.service.report(try request.decodeJSON(ReportRequest.self, limit: 16 << 10), from: reporter)
+                return try .json(report, status: 201)
+            }
+        }
         router.add("GET", "/v1/address-book") { request in
             try self.asUser(request) { owner in
                 let book = try self.service.addressBook(owner)

@@ -79,6 +79,31 @@ public struct AddressBook: Sendable, Equatable {
     public var content: Data
 }
 
+/// A user's report that a letter they received is abuse (spam, malware, fraud): the
+/// evidence an administrator needs to suspend the sender (P7).
+public struct AbuseReport: Sendable, Equatable, Codable {
+    public var id: String
+    public var reporter: String
+    /// The envelope sender of the reported message.
+    public var sender: String
+    public var messageId: String
+    public var reason: String
+    public var filedAt: Date
+    /// Whether the message came from a registered server (false for quarantined legacy mail).
+    public var authenticated: Bool
+
+    public init(id: String, reporter: String, sender: String, messageId: String, reason: String, filedAt: Date,
+                authenticated: Bool) {
+        self.id = id
+        self.reporter = reporter
+        self.sender = sender
+        self.messageId = messageId
+        self.reason = reason
+        self.filedAt = filedAt
+        self.authenticated = authenticated
+    }
+}
+
 /// The mail server's storage.
 public protocol MailStorage: Sendable {
     /// Stores `content` (the CMS) as a blob and the message, and puts it in each of
@@ -126,6 +151,10 @@ public protocol MailStorage: Sendable {
     /// Stores a new version; refused with `.versionConflict` unless `expected` is the
     /// current version (0 when there is none).
     func putAddressBook(of owner: String, content: Data, expected: Int64) throws -> AddressBook
+
+    func fileReport(_ report: AbuseReport) throws
+    /// Every report, oldest first.
+    func reports() throws -> [AbuseReport]
 }
 
 extension MailStorage {

@@ -35,6 +35,11 @@ public struct SQLiteMailStorage: MailStorage {
                 PRIMARY KEY (attachment_id, address));
             CREATE TABLE address_books (owner TEXT PRIMARY KEY, version INTEGER NOT NULL, content BLOB NOT NULL);
             """),
+        Migration(version: 2, name: "abuse reports", sql: """
+            CREATE TABLE abuse_reports (
+                id TEXT PRIMARY KEY, reporter TEXT NOT NULL, sender TEXT NOT NULL, message_id TEXT NOT NULL,
+                reason TEXT NOT NULL, filed_at REAL NOT NULL, authenticated INTEGER NOT NULL);
+            """),
     ]
 
     /// Opens (creating when needed) the database at `databasePath` and the blob store at `blobDirectory`.
@@ -261,6 +266,31 @@ public struct SQLiteMailStorage: MailStorage {
                 try db.execute("INSERT OR REPLACE INTO address_books (owner, version, content) VALUES (?, ?, ?)",
                                [.text(owner), .integer(current + 1), .blob(content)])
                 return AddressBook(version: current + 1, content: content)
+            }
+        }
+    }
+
+    // MARK: Abuse reports
+
+    public func fileReport(_ report: AbuseReport) throws {
+        try Self.guarded {
+            _ = try database.execute("""
+                INSERT INTO abuse_reports (id, reporter, sender, message_id, reason, filed_at, authenticated)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.text(report.id), .text(report.reporter), .text(report.sender), .text(report.messageId),
+                      .text(report.reason), .real(report.filedAt.timeIntervalSince1970), .integer(report.authenticated ? 1 : 0)])
+        }
+    }
+
+    public func reports() throws -> [AbuseReport] {
+        try Self.guarded {
+            try database.query("""
+                SELECT id, reporter, sender, message_id, reason, filed_at, authenticated FROM abuse_reports
+                ORDER BY filed_at, id
+                """).map { row in
+                AbuseReport(id: try row.string(0), reporter: try row.string(1), sender: try row.string(2), messageId: try row.string(3),
+                            reason: try row.string(4), filedAt: Date(timeIntervalSince1970: try row.double(5)),
+                            authenticated: try row.int(6) != 0)
             }
         }
     }

@@ -78,6 +78,7 @@ final class CompiledRule: Sendable {
     let certificateSubject: String?
     let certificatePolicies: [PolicyOID]?
     let recipients: PrincipalMatcher?
+    let senders: PrincipalMatcher?
     let time: CompiledTimeWindow?
     let networks: [NetworkPattern]?
 
@@ -118,15 +119,16 @@ final class CompiledRule: Sendable {
         issuer = subject?.certificate?.issuer
         certificateSubject = subject?.certificate?.subject
         certificatePolicies = subject?.certificate?.policies
-        if let recipient = rule.resources?.recipients {
+        func matcher(_ match: RecipientMatch?) -> PrincipalMatcher? {
+            guard let match else { return nil }
             var matcher = PrincipalMatcher()
-            matcher.leaves.add(addresses: recipient.addresses ?? [])
-            matcher.leaves.add(domains: recipient.domains ?? [])
-            matcher.groups = (recipient.groups ?? []).map { groupIndex[$0]! }
-            recipients = matcher
-        } else {
-            recipients = nil
+            matcher.leaves.add(addresses: match.addresses ?? [])
+            matcher.leaves.add(domains: match.domains ?? [])
+            matcher.groups = (match.groups ?? []).map { groupIndex[$0]! }
+            return matcher
         }
+        recipients = matcher(rule.resources?.recipients)
+        senders = matcher(rule.resources?.senders)
         time = rule.conditions?.time.map(CompiledTimeWindow.init)
         networks = rule.conditions?.clientNetworks
 

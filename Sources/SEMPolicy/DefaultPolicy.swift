@@ -6,9 +6,12 @@
 //   partners             domains with an agreement in force (from the federation registry)
 //   registered-servers   mail servers of the federation's trust list
 //   recovery-officers    officers who approve key recovery (added by the administrator)
+//   suspended-senders    senders whose mail is refused after an abuse report (added by
+//                        the administrator with `semctl sender suspend`)
 //
 // Rules:
 //   no-executables             deny executable attachments on every mail action
+//   suspended-senders          deny mail from a suspended sender, local or foreign
 //   local-mail                 local users may submit and send to local users
 //   partner-mail               local users may submit and send to partners, AES-256 at least
 //   directory-lookup           authenticated users may look up the directory
@@ -41,6 +44,8 @@ public enum DefaultPolicy {
                 description: "mail servers in the federation trust list; members come with the trust list"),
             "recovery-officers": GroupDefinition(
                 description: "officers who approve key recovery; the administrator adds them"),
+            "suspended-senders": GroupDefinition(
+                description: "senders whose mail is refused after an abuse report; the administrator adds them"),
         ]
         let mailActions: [PolicyAction] = [.submit, .send, .receive, .relay, .fetchAttachment]
         let rules = [
@@ -48,6 +53,10 @@ public enum DefaultPolicy {
                        actions: mailActions,
                        resources: ResourceMatch(attachments: AttachmentLimits(
                            forbiddenTypes: try executableTypes.map { try MediaTypePattern($0) }))),
+            PolicyRule(id: "suspended-senders", effect: .deny,
+                       description: "mail from a sender the administrator suspended is refused",
+                       actions: [.submit, .send, .receive, .relay],
+                       resources: ResourceMatch(senders: RecipientMatch(groups: ["suspended-senders"]))),
             PolicyRule(id: "local-mail", effect: .permit, description: "local users write to local users",
                        actions: [.submit, .send],
                        subjects: SubjectMatch(groups: ["local-users"], kind: .user),

@@ -51,6 +51,7 @@ extension PolicyDocument {
         for (index, rule) in rules.enumerated() {
             try check(rule.subjects?.groups, at: "$.rules[\(index)].subjects.groups")
             try check(rule.resources?.recipients?.groups, at: "$.rules[\(index)].resources.recipients.groups")
+            try check(rule.resources?.senders?.groups, at: "$.rules[\(index)].resources.senders.groups")
         }
     }
 

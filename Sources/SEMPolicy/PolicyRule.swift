@@ -147,18 +147,23 @@ public struct CertificateMatch: Sendable, Equatable, Codable {
 /// `attachments` are limits.
 public struct ResourceMatch: Sendable, Equatable, Codable {
     public var recipients: RecipientMatch?
+    /// The originator of the mail: a user subject itself, or the `resource.sender` that a
+    /// server subject names (the envelope sender of a delivery).
+    public var senders: RecipientMatch?
     /// Largest message (the request's `resource.size`) in bytes.
     public var maxMessageSize: Int?
     public var attachments: AttachmentLimits?
 
-    public init(recipients: RecipientMatch? = nil, maxMessageSize: Int? = nil, attachments: AttachmentLimits? = nil) {
+    public init(recipients: RecipientMatch? = nil, senders: RecipientMatch? = nil, maxMessageSize: Int? = nil,
+                attachments: AttachmentLimits? = nil) {
         self.recipients = recipients
+        self.senders = senders
         self.maxMessageSize = maxMessageSize
         self.attachments = attachments
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case recipients, maxMessageSize, attachments
+        case recipients, senders, maxMessageSize, attachments
     }
 
     public init(from decoder: any Decoder) throws {
@@ -166,6 +171,7 @@ public struct ResourceMatch: Sendable, Equatable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         guard !container.allKeys.isEmpty else { throw ClauseFault.empty(decoder) }
         recipients = try container.decodeIfPresent(RecipientMatch.self, forKey: .recipients)
+        senders = try container.decodeIfPresent(RecipientMatch.self, forKey: .senders)
         maxMessageSize = try container.wholeNumberIfPresent(.maxMessageSize, in: Sizes.range)
         attachments = try container.decodeIfPresent(AttachmentLimits.self, forKey: .attachments)
     }

@@ -33,7 +33,7 @@ struct RateProbe {
 
 /// A target that did not hold: the rule does not speak about this request.
 enum Miss {
-    case action, subjects, kind(SubjectKind), issuer, certificateSubject, certificatePolicies, recipients, time, network
+    case action, subjects, kind(SubjectKind), issuer, certificateSubject, certificatePolicies, recipients, senders, time, network
 
     var clause: String {
         switch self {
@@ -44,6 +44,7 @@ enum Miss {
         case .certificateSubject: "subjects.certificate.subject"
         case .certificatePolicies: "subjects.certificate.policies"
         case .recipients: "resources.recipients"
+        case .senders: "resources.senders"
         case .time: "conditions.time"
         case .network: "conditions.clientNetworks"
         }
@@ -63,6 +64,11 @@ enum Miss {
                 return "the request names no recipient"
             }
             return "the recipient \(recipient) is not among the rule's recipients"
+        case .senders:
+            guard let sender = request.subject.kind == .user ? request.subject.address : request.resource.sender else {
+                return "the request names no sender"
+            }
+            return "the sender \(sender) is not among the rule's senders"
         case .time:
             let time = request.context.time.map(PolicyTime.format) ?? "of the decision"
             return "the time \(time) is outside the rule's time window"
@@ -203,6 +209,10 @@ extension CompiledRule {
             guard let recipient = input.recipient,
                   recipients.matches(recipient, table: input.table, at: input.time.date)
             else { return .recipients }
+        }
+        if let senders {
+            guard let sender = input.sender, senders.matches(sender, table: input.table, at: input.time.date)
+            else { return .senders }
         }
         if let time, !time.contains(input.time) { return .time }
         if let networks {

@@ -16,6 +16,8 @@ public enum RegistryEntryKind: String, Sendable, Codable, CaseIterable {
     /// Multilateral agreements: formed by a founding member, joined by each other member;
     /// `agreementTerminated` ends them too.
     case groupFormed, groupJoined
+    /// A member domain's signed report about a sender of another member domain.
+    case abuseReported
 }
 
 /// The SMI signer's signature on an entry.

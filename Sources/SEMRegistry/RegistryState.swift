@@ -34,6 +34,8 @@ public struct RegistryState: Sendable {
     /// Multilateral agreements by id; `terminatedGroups` holds the ids that were ended.
     public internal(set) var groups: [String: MultilateralAgreement] = [:]
     public internal(set) var terminatedGroups: Set<String> = []
+    /// Abuse reports in the order they were filed.
+    public private(set) var abuseReports: [RecordedAbuseReport] = []
     /// The sequence number of the last entry applied; 0 for none.
     public private(set) var sequence: UInt64 = 0
 
@@ -148,6 +150,20 @@ public struct RegistryState: Sendable {
             try formGroup(try entry.payload(as: GroupPayload.self).agreement, by: name, at: entry.time, number)
         case .groupJoined:
             try joinGroup(try entry.payload(as: GroupPayload.self).agreement, by: name, at: entry.time, number)
+        case .abuseReported:
+            let payload = try entry.payload(as: AbuseReportPayload.self)
+            guard let reporter = domains[name], reporter.status == .approved else {
+                throw refuse("Only an approved domain files abuse reports; \(name) is not one.")
+            }
+            let report: AbuseReportRequest
+            do { report = try AbuseReportRequest.verify(payload.request, root: reporter.rootCertificate, at: entry.time) } catch let error as RegistryError {
+                throw RegistryError(error.code, sequence: number, error.reason)
+            }
+            guard report.domain == name else { throw refuse("The abuse report is signed for \(report.domain), not \(name).") }
+            guard domains[report.senderDomain] != nil, report.senderDomain != name else {
+                throw refuse("An abuse report is about a sender of another registered domain, not \(report.senderDomain).")
+            }
+            abuseReports.append(RecordedAbuseReport(sequence: number, report: report))
         }
         sequence = number
     }

@@ -107,6 +107,12 @@ public struct SMIClient: Sendable {
         try post("/v1/agreements/\(Self.escape(agreementId))/termination", signedRequest, type: "application/cms")
     }
 
+    /// Files a signed `AbuseReportRequest`; returns its log entry.
+    @discardableResult
+    public func fileReport(signedRequest: Data) throws -> UInt64 {
+        try post("/v1/reports", signedRequest, type: "application/cms")
+    }
+
     private struct Appended: Decodable { let sequence: UInt64 }
 
     private func get(_ target: String) throws -> Data {

@@ -61,6 +61,14 @@ extension SMIHTTPService {
                 return try self.log.append(.groupJoined, domain: member, payload: GroupPayload(agreement: group), signer: signer)
             }
         }
+        router.add("POST", "/v1/reports", bodyLimit: signedLimit) { request in
+            try self.change(request, limit: AdministratorSignature.maximumBytes) { body, signer in
+                // Applying the entry checks the signer against the reporting domain's root.
+                let report = try AbuseReportRequest.unverified(body)
+                return try self.log.append(.abuseReported, domain: report.domain, payload: AbuseReportPayload(request: body),
+                                           signer: signer)
+            }
+        }
         router.add("POST", "/v1/agreements/{id}/termination", bodyLimit: signedLimit) { request in
             try self.change(request, limit: AdministratorSignature.maximumBytes) { body, signer in
                 let id = request.parameters["id"] ?? ""

@@ -145,6 +145,17 @@ enum ClientCommands {
         return 0
     }
 
+    static func report(_ arguments: [String]) throws -> Int32 {
+        let parsed = try Arguments(arguments, options: ["reason"], flags: ["json"])
+        try parsed.expectPositionals(atMost: 1)
+        let report = try ClientSession(home: home).report(try parsed.positional(0, "the message id"),
+                                                          reason: parsed.value("reason") ?? "abuse")
+        if parsed.flag("json") { return try printJSON(report) }
+        print("report \(report.id) filed about \(report.sender) (message \(report.messageId)); "
+              + "your domain's administrator decides whether to suspend the sender")
+        return 0
+    }
+
     static func contacts(_ arguments: [String]) throws -> Int32 {
         guard let verb = arguments.first else { throw UsageError("Expected 'contacts add|list|remove|export'.") }
         let parsed = try Arguments(arguments.dropFirst(), flags: ["json"])

@@ -29,6 +29,9 @@ Its files live in $SEM_HOME (default ~/.config/sem).
   attachment save ID N PATH fetch attachment N on demand, check it, save it
   receipts [--json]         delivery notifications and signed receipts, verified
   contacts add NAME ADDRESS | list [--json] | remove ADDRESS | export
+  report ID [--reason TEXT] [--json]
+                            report a letter as abuse to the domain's administrator, who
+                            may suspend the sender
 
 Secrets: the key-file passphrase from $SEM_KEY_PASSPHRASE, the token PIN from
 $SEM_TOKEN_PIN, the store passphrase from $SEM_STORE_PASSPHRASE, or the file given with
@@ -52,6 +55,7 @@ CommandRunner.run(program: "sem", usage: usage) {
     case "attachment": return try ClientCommands.attachment(rest)
     case "receipts": return try ClientCommands.receipts(rest)
     case "contacts": return try ClientCommands.contacts(rest)
+    case "report": return try ClientCommands.report(rest)
     default: throw UsageError("Unknown command '\(command)'.")
     }
 }

@@ -275,7 +275,7 @@ enum FederationCommands {
     }
 
     /// The domain administrator's signer, with the issuing CA certificate as its chain.
-    private static func administrator(_ directory: DomainDirectory,
+    static func administrator(_ directory: DomainDirectory,
                                       environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CMSSigner {
         let keyStore = try directory.caConfiguration().keys.open(relativeTo: directory.url, environment: environment)
         return try CMSSigner(key: try keyStore.privateKey(label: DomainPKI.KeyLabel.administrator),

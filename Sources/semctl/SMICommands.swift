@@ -19,6 +19,7 @@ enum SMICommands {
         case "approve", "suspend": return try changeStatus(verb, rest)
         case "list": return try list(rest)
         case "verify": return try verify(rest)
+        case "reports": return try reports(rest)
         default: throw UsageError("Unknown command 'smi \(verb)'.")
         }
     }
@@ -98,6 +99,21 @@ enum SMICommands {
         }
         if let list = try log.latestTrustList() {
             print("trust list: sequence \(list.sequence), log entry \(list.logHead), issued \(list.issuedAt)")
+        }
+        return 0
+    }
+
+    /// The abuse reports member domains filed, from the log.
+    static func reports(_ arguments: ArraySlice<String>) throws -> Int32 {
+        let parsed = try Arguments(arguments, options: ["smi-dir"])
+        try parsed.expectPositionals(atMost: 0)
+        let directory = try smiDirectory(parsed)
+        let state = try directory.openLog(try directory.configuration()).state()
+        if state.abuseReports.isEmpty { print("no abuse reports") }
+        for recorded in state.abuseReports {
+            let report = recorded.report
+            print("entry \(recorded.sequence)  \(ISO8601DateFormatter().string(from: report.reportedAt))  \(report.domain) reports "
+                  + "\(report.sender) (message \(report.messageId)): \(report.reason)")
         }
         return 0
     }

@@ -48,6 +48,7 @@ usage: semctl <command> [options]
         let a registered domain into the trust list, or take it out
   smi list [--smi-dir DIR]       domains, agreements and the last trust list
   smi verify [--smi-dir DIR]     re-check every signature and hash link of the log
+  smi reports [--smi-dir DIR]    abuse reports member domains filed about other domains' senders
   smi register --smi URL --smi-root FILE --smi-signer FILE [--profile FILE] [--refresh S]
                [--domain-dir DIR]
         register the domain (root, mail server, profile: JSON as in docs/FEDERATION.md,
@@ -92,6 +93,14 @@ usage: semctl <command> [options]
         check every signature and hash link of the recovery audit log; exit 0 when
         valid, 1 when broken (with the record and the reason)
   audit show [--domain-dir DIR]   the audit records, one line each
+  report list [--domain-dir DIR]
+        the abuse reports users filed with sem report
+  report file ID [--domain-dir DIR]
+        file a report about another domain's sender with the SMI, signed as the domain's
+        administrator
+  sender suspend ADDRESS | restore ADDRESS | list [--domain-dir DIR]
+        add or remove a sender in the policy group suspended-senders (the PDP's facts
+        file); the default policy refuses their mail, local or arriving, within seconds
   policy check POLICY REQUEST [--json]
         explain the decision POLICY gives REQUEST (both JSON, see docs/POLICY.md): every
         rule, whether it matched or the first clause that failed, and the decision;
@@ -118,6 +127,8 @@ CommandRunner.run(program: "semctl", usage: usage) {
     case "demo": return try DemoCommand.run(rest)
     case "smi": return try SMICommands.run(rest)
     case "agreement": return try FederationCommands.agreement(rest)
+    case "report": return try ReportCommands.report(rest)
+    case "sender": return try ReportCommands.sender(rest)
     default: throw UsageError("Unknown command '\(command)'.")
     }
 }

@@ -22,6 +22,7 @@ enum MailRole {
         case "remote": embedded = nil
         case "embedded":
             embedded = try DomainPolicy(directory: directory, configuration: try directory.pdpConfiguration(), logger: logger)
+            embedded?.watchFacts()
         default:
             throw CredentialsError(.configurationInvalid, "pdpMode in mail.json must be \"remote\" or \"embedded\".")
         }

@@ -22,6 +22,8 @@ enum PDPRole {
         }
         subscription?.refresh()
         subscription?.start()
+        // Suspensions and officers are added to the facts file while the PDP runs.
+        policy.watchFacts()
 
         // Callers are the domain's servers: their certificates must chain to the domain
         // root and be unrevoked according to the CA's OCSP responder (CRL as fallback).
