@@ -230,6 +230,42 @@ struct SemClientTests {
         #expect(refused.status == 1)
         #expect(refused.errors.contains("does not open or its signature does not verify"), "\(refused.errors)")
 
+        // On a terminal, a passphrase missing from the environment is asked for, with echo off.
+        var typing = bob.environment
+        let passphrase = try #require(typing["SEM_KEY_PASSPHRASE"])
+        typing.removeValue(forKey: "SEM_KEY_PASSPHRASE")
+        typing["TYPED_SECRET"] = passphrase
+        let terminal = """
+            import os, pty, sys, time
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            seen, typed = b"", False
+            while True:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                if not typed and b"passphrase of the key files: " in seen:
+                    os.write(fd, os.environ["TYPED_SECRET"].encode() + b"\\n")
+                    typed = True
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(seen.decode(errors="replace"))
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let prompted = try scratch.run("python3", ["-c", terminal, Programs.url("sem").path, "inbox"], environment: typing)
+        #expect(prompted.status == 0, "\(prompted.all)")
+        #expect(prompted.output.contains("Enter the passphrase of the key files:"))
+        #expect(prompted.output.contains(id), "the inbox was listed after the passphrase was typed")
+        #expect(!prompted.output.contains(passphrase), "the passphrase was echoed")
+        // Without a terminal and without the variable, the command says what is missing.
+        let missing = try Programs.run("sem", ["inbox"], environment: typing)
+        #expect(missing.status == 1)
+        #expect(missing.errors.contains("SEM_KEY_PASSPHRASE"), "\(missing.errors)")
+
         // After alice's signing certificate is revoked, her letters are refused with the reason.
         try federation.run("semctl", ["cert", "revoke", "alice@alpha.test", "--reason", "keyCompromise",
                                       "--domain-dir", scratch.path("alpha.test")])
