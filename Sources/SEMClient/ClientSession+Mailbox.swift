@@ -220,17 +220,25 @@ extension ClientSession {
             throw ClientError(.verificationFailed, "the notification is signed by a certificate not naming \(host).")
         }
         let domain = host.split(separator: ".").dropFirst().joined(separator: ".")
-        let anchor: Certificate
+        let verdict: ValidationVerdict
         if domain == configuration.domain {
-            anchor = root
+            // Our own server: its CA answers OCSP for it, so revocation is checked hard.
+            verdict = PathValidator(trustAnchors: [root], knownIntermediates: intermediates,
+                                    revocationChecker: OnlineRevocationChecker())
+                .validate(certificate, intermediates: extra, policy: ValidationPolicy(purpose: .tlsClient))
         } else {
-            guard let registered = try trustList()?.domain(named: domain) else {
+            // Another domain's server is vouched for by the trust list, which names its
+            // certificate byte for byte; a server taken out of the list stops counting at
+            // the next list, which is the federation's revocation of servers.
+            guard let list = try trustList(), let registered = list.domain(named: domain) else {
                 throw ClientError(.verificationFailed, "\(domain) is not in the trust list.")
             }
-            anchor = registered.rootCertificate
+            guard (try? list.owner(ofServerCertificate: certificate))?.domain.name == domain else {
+                throw ClientError(.verificationFailed, "the notification signer is not a registered server of \(domain).")
+            }
+            verdict = PathValidator(trustAnchors: [registered.rootCertificate], revocationChecker: NoRevocationEvidence())
+                .validate(certificate, intermediates: extra, policy: ValidationPolicy(purpose: .tlsClient, revocationMode: .softFail))
         }
-        let verdict = PathValidator(trustAnchors: [anchor], knownIntermediates: intermediates, revocationChecker: NoRevocationEvidence())
-            .validate(certificate, intermediates: extra, policy: ValidationPolicy(purpose: .tlsClient, revocationMode: .softFail))
         if let failure = verdict.failure { throw ClientError(.verificationFailed, "notification signer: \(failure)") }
     }
 }
