@@ -40,10 +40,9 @@ struct LetterInteropTests {
         #expect(innerText.contains("Message-ID: <\(letter.messageID)>\r\n"))
     }
 
-    @Test("a letter signed by openssl cms -sign and enveloped by openssl cms -encrypt is read", arguments: [
-        ["-aes-256-gcm"], ["-aes-128-cbc"],
-    ])
-    func weReadOpenssls(cipher: [String]) throws {
+    /// Alice's signing key and carol's encryption key as files for the openssl tool, and the CA.
+    static func signerAndRecipientFiles() throws
+        -> (MessageTestPKI, ScratchDirectory, (key: String, certificate: String), (key: String, certificate: String)) {
         let pki = try MessageTestPKI.shared()
         let directory = try ScratchDirectory(prefix: "sem-message")
         let alice = try MessageTestTool.write(key: pki.alice.signingKey, certificate: pki.alice.signingCertificate,
@@ -51,6 +50,14 @@ struct LetterInteropTests {
         let carol = try MessageTestTool.write(key: pki.carol.encryptionKey,
                                               certificate: pki.carol.encryptionCertificate, name: "carol", in: directory)
         try directory.write("ca.pem", pki.caCertificate.pemEncoded)
+        return (pki, directory, alice, carol)
+    }
+
+    @Test("a letter signed by openssl cms -sign and enveloped by openssl cms -encrypt is read", arguments: [
+        ["-aes-256-gcm"], ["-aes-128-cbc"],
+    ])
+    func weReadOpenssls(cipher: [String]) throws {
+        let (pki, directory, alice, carol) = try Self.signerAndRecipientFiles()
         let entity = [
             "MIME-Version: 1.0", "From: Alice <\(pki.alice.address)>", "To: \(pki.carol.address)",
             "Subject: =?UTF-8?B?\(Data("Grüße von openssl".utf8).base64EncodedString())?=",
@@ -91,13 +98,7 @@ struct LetterInteropTests {
 
     @Test("a multipart/signed letter (openssl cms -sign, detached, text mode) is read; an altered first part is refused")
     func weReadDetachedSignatures() throws {
-        let pki = try MessageTestPKI.shared()
-        let directory = try ScratchDirectory(prefix: "sem-message")
-        let alice = try MessageTestTool.write(key: pki.alice.signingKey, certificate: pki.alice.signingCertificate,
-                                              name: "alice", in: directory)
-        let carol = try MessageTestTool.write(key: pki.carol.encryptionKey,
-                                              certificate: pki.carol.encryptionCertificate, name: "carol", in: directory)
-        try directory.write("ca.pem", pki.caCertificate.pemEncoded)
+        let (pki, directory, alice, carol) = try Self.signerAndRecipientFiles()
         // LF line ends, as a person's file has them: openssl signs the canonical CRLF form
         // and writes the signature part's base64 with bare LFs.
         try directory.write("inner.txt", "From: \(pki.alice.address)\nTo: \(pki.carol.address)\n"
