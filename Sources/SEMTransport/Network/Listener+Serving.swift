@@ -107,8 +107,12 @@ extension Listener {
         switch decision {
         case .queued(let startWorker):
             if startWorker {
-                let thread = Thread { [self] in workerLoop() }
-                thread.name = "worker \(configuration.name)"
+                let name = "worker \(configuration.name)"
+                let thread = Thread { [self] in
+                    ThreadNaming.nameCurrentThread(name)
+                    workerLoop()
+                }
+                thread.name = name
                 thread.start()
             }
         case .stopping:

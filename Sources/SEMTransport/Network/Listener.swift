@@ -87,8 +87,12 @@ public final class Listener: Sendable {
         guard starting else { return }
         logger.info("listener.start", ["address": boundAddress, "max_connections": configuration.maximumConnections,
                                         "tls": configuration.tls != nil])
-        let thread = Thread { [self] in acceptLoop() }
-        thread.name = "accept \(configuration.name)"
+        let name = "accept \(configuration.name)"
+        let thread = Thread { [self] in
+            ThreadNaming.nameCurrentThread(name)
+            acceptLoop()
+        }
+        thread.name = name
         thread.start()
     }
 

@@ -78,7 +78,10 @@ extension NetworkTests {
               arguments: cases)
         func hostile(_ hostile: HostileCase) async throws {
             let before = openSocketCount()
-            let (server, memory) = try startHTTPServer()
+            var configuration = HTTPServerConfiguration()
+            let name = "h" + UUID().uuidString.prefix(6)
+            configuration.listener.name = name
+            let (server, memory) = try startHTTPServer(configuration)
             let (outcome, after) = try await onThread { () -> (RawOutcome, RawOutcome) in
                 let outcome = try rawExchange(server.port, hostile.input)
                 let after = try rawExchange(server.port, Array("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8),
@@ -93,8 +96,11 @@ extension NetworkTests {
             #expect(eventually { server.listener.activeConnections <= 1 })
             let line = memory.records.first { $0.event == "http.request" }
             #expect(line?.field("status") == String(hostile.status))
+            #expect(threadCount(namedPrefix: "accept \(name)") == 1)
             _ = try await onThread { server.shutdown(gracePeriod: .seconds(1)) }
             #expect(eventually { openSocketCount() == before })
+            #expect(eventually { threadCount(namedPrefix: "accept \(name)") + threadCount(namedPrefix: "worker \(name)") == 0 },
+                    "no thread leak")
         }
 
         @Test("a client that dribbles its head one octet at a time is cut off with 408")

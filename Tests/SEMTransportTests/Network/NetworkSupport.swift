@@ -85,6 +85,18 @@ func openSocketCount() -> Int {
     }.count
 }
 
+/// Threads of this process whose system name starts with `prefix` (the kernel keeps 15
+/// characters of a name). Listener threads are named "accept NAME" and "worker NAME", so a
+/// test that gives its listener a short name of its own can count exactly its threads,
+/// whatever other suites run at the same time.
+func threadCount(namedPrefix prefix: String) -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { task in
+        let name = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+        return name.hasPrefix(String(prefix.prefix(15)))
+    }.count
+}
+
 /// A directory under the system temporary directory, removed by `remove()`.
 final class NetworkTemporaryDirectory: Sendable {
     let url: URL

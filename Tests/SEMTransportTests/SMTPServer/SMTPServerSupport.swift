@@ -177,6 +177,8 @@ struct SMTPTestServer: Sendable {
     let server: SMTPServer
     let recorder: SMTPHookRecorder
     let log: InMemoryLogHandler
+    /// The listener's name, short and unique, so that its threads can be counted.
+    let name: String
 
     var port: UInt16 { server.port }
 
@@ -193,15 +195,17 @@ func startSMTPServer(tls: TLSContext?, requireTLS: Bool = false, checkSenderDoma
     let memory = InMemoryLogHandler()
     let session = SMTPServerConfiguration(hostname: "mx.receiver.test", maxMessageSize: maxMessageSize,
                                           requireTLS: requireTLS)
-    let configuration = SMTPListenerConfiguration(
+    let name = "s" + UUID().uuidString.prefix(6)
+    var configuration = SMTPListenerConfiguration(
         session: session, tls: tls, port: 0, maximumConnections: 8, commandTimeout: commandTimeout,
         dataTimeout: dataTimeout, writeTimeout: .seconds(5), sessionLifetime: sessionLifetime)
+    configuration.name = name
     let server = try SMTPServer(configuration: configuration,
                                 logger: Logger(component: "smtp-test", level: .debug, handler: memory)) { context in
         RecordingDriverHooks(recorder: recorder, context: context, checkSenderDomain: checkSenderDomain)
     }
     server.start()
-    return SMTPTestServer(server: server, recorder: recorder, log: memory)
+    return SMTPTestServer(server: server, recorder: recorder, log: memory, name: name)
 }
 
 /// A reply as a raw client reads it: the code and the text lines.
@@ -259,7 +263,7 @@ final class RawSMTPClient {
 
 /// Runs `body` against a fresh server, then checks what every test must leave behind: a
 /// normal session still works, no session stays active, and after shutdown the process
-/// holds exactly the sockets it held before.
+/// holds exactly the sockets it held before and none of the listener's threads.
 func withCheckedServer(followUpTLS: TLSContext? = nil, _ make: () throws -> SMTPTestServer,
                        _ body: (SMTPTestServer) throws -> Void) throws {
     try startProcessMachinery()
@@ -274,9 +278,13 @@ func withCheckedServer(followUpTLS: TLSContext? = nil, _ make: () throws -> SMTP
         server.server.shutdown(gracePeriod: .milliseconds(100))
         throw error
     }
+    #expect(threadCount(namedPrefix: "accept \(server.name)") == 1, "the listener's threads are visible")
     let report = server.server.shutdown(gracePeriod: .seconds(1))
     #expect(report.forcedConnections == 0)
     #expect(eventually { openSocketCount() == socketsBefore }, "no descriptor leak")
+    #expect(eventually {
+        threadCount(namedPrefix: "accept \(server.name)") + threadCount(namedPrefix: "worker \(server.name)") == 0
+    }, "no thread leak")
 }
 
 /// A whole transaction from alice@sender.test to bob@receiver.test, after STARTTLS when
