@@ -68,6 +68,17 @@ public struct MailAPIClient: Sendable {
         }
     }
 
+    /// Attachment bytes the server stores, against what one full copy per mailbox that
+    /// refers to them would take (`GET /v1/attachments-footprint`).
+    public struct AttachmentFootprint: Decodable, Sendable {
+        public let stored: Int64
+        public let perMailbox: Int64
+    }
+
+    public func attachmentFootprint() throws -> AttachmentFootprint {
+        try call { try $0.getJSON("/v1/attachments-footprint", as: AttachmentFootprint.self) }
+    }
+
     /// Asks whether attachments of these types and sizes may be saved (policy `fetch-attachment`).
     public func checkAttachments(_ check: AttachmentCheck) throws -> AttachmentCheckResult {
         try call { try $0.sendJSON("POST", "/v1/attachment-checks", check, as: AttachmentCheckResult.self, limit: 64 << 10) }
