@@ -68,7 +68,7 @@ struct PDPHTTPSBenchmark {
         // By number of rules: in process against 2 keep-alive connections, one policy at a time.
         var ruleRows: [String] = []
         for count in PDPBenchmark.ruleCounts {
-            let document = try PolicyDocument.parse(BenchPolicy.json(ruleCount: count), limits: benchPolicyLimits)
+            let document = try PolicyDocument.parse(BenchPolicy.json(ruleCount: count))
             let sized = try PolicyEngine(document: document, facts: BenchPolicy.facts())
             let sizedServer = try serve(sized)
             let local = inProcess(sized)
