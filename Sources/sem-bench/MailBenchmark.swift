@@ -286,7 +286,7 @@ struct MailBenchmark {
             | stored on all servers | \(mib(stored)) | \(String(format: "%.3f", Double(stored) / Double(fullCopies))) |
             | moved between servers | \(mib(moved)) | \(String(format: "%.3f", Double(moved) / Double(fullCopies))) |
             | one full copy per recipient mailbox (baseline) | \(mib(fullCopies)) | 1.000 |
-            | the servers' own per-mailbox figure | \(mib(perMailbox)) | \(String(format: "%.3f", Double(perMailbox) / Double(fullCopies))) |
+            | `perMailbox` of the footprint, summed over both servers (their own count) | \(mib(perMailbox)) | \(String(format: "%.3f", Double(perMailbox) / Double(fullCopies))) |
 
             Extrapolated, not measured: with the \(recipients.count) recipients spread over \(extrapolatedDomains) domains
             (the sender's and \(extrapolatedDomains - 1) others), the same rule gives \(mib(oneCopy * Int64(extrapolatedDomains))) stored
