@@ -124,9 +124,10 @@ let package = Package(
                                         "SEMMessage", "SEMPolicy", "SEMRegistry", "SEMTransport", "SEMCrypto", "SEMStorage",
                                         "SEMLogging"],
                          swiftSettings: strict),
-        // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
+        // Benchmarks (`scripts/bench` runs them all, BENCHMARKS.md); not shipped.
         .executableTarget(name: "sem-bench",
-                         dependencies: ["SEMPolicy", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMLogging"],
+                         dependencies: ["SEMClient", "SEMMail", "SEMMessage", "SEMPolicy", "SEMCredentials", "SEMTransport",
+                                        "SEMCrypto", "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
 
         // MARK: Tests

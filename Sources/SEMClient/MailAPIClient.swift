@@ -73,6 +73,17 @@ public struct MailAPIClient: Sendable {
         try call { try $0.sendJSON("POST", "/v1/reports", request, as: AbuseReport.self, limit: 64 << 10) }
     }
 
+    /// Attachment bytes the server stores, against what one full copy per mailbox that
+    /// refers to them would take (`GET /v1/attachments-footprint`).
+    public struct AttachmentFootprint: Decodable, Sendable {
+        public let stored: Int64
+        public let perMailbox: Int64
+    }
+
+    public func attachmentFootprint() throws -> AttachmentFootprint {
+        try call { try $0.getJSON("/v1/attachments-footprint", as: AttachmentFootprint.self) }
+    }
+
     /// Asks whether attachments of these types and sizes may be saved (policy `fetch-attachment`).
     public func checkAttachments(_ check: AttachmentCheck) throws -> AttachmentCheckResult {
         try call { try $0.sendJSON("POST", "/v1/attachment-checks", check, as: AttachmentCheckResult.self, limit: 64 << 10) }
@@ -93,11 +104,14 @@ public struct MailAPIClient: Sendable {
 
     public func content(_ id: String) throws -> Data { try bytes("/v1/messages/\(id)/content", limit: 64 << 20) }
 
-    /// Streams an attachment's ciphertext to `sink`; returns the bytes received.
+    /// Streams an attachment's ciphertext to `sink`; returns the bytes received. `limit`
+    /// bounds the body (default: the mail server's default largest attachment, 1 GiB);
+    /// without it the HTTP client's general 10 MiB response limit would apply.
     @discardableResult
-    public func download(_ id: String, to sink: (Data) throws -> Void) throws -> Int64 {
+    public func download(_ id: String, limit: Int64 = 1 << 30, to sink: (Data) throws -> Void) throws -> Int64 {
         try call { http in
-            let response = try http.send(HTTPClientRequest(method: "GET", target: "/v1/attachments/\(id)"))
+            let response = try http.send(HTTPClientRequest(method: "GET", target: "/v1/attachments/\(id)",
+                                                           responseBodyLimit: limit))
             guard response.status == 200 else { throw response.remoteError() }
             var total: Int64 = 0
             while true {

@@ -136,7 +136,10 @@ enum BenchPolicy {
         """#,
     ]
 
-    static func json() -> String {
+    /// The policy as JSON. With `ruleCount`, the rule list is cut to that many rules or
+    /// grown to it with per-person rules (one sender each, to a partner domain) that the
+    /// requests rarely match, so that every decision has to look past them.
+    static func json(ruleCount: Int? = nil) -> String {
         func quoted(_ names: [String]) -> String { names.map { "\"\($0)\"" }.joined(separator: ", ") }
         var groups = departments.map { department in
             "\"\(department)\": {\"addresses\": [\(quoted((0..<20).map { "\(department)\($0)@alpha.test" }))]}"
@@ -169,6 +172,18 @@ enum BenchPolicy {
                  "actions": ["receive"], "subjects": {"kind": "server", "domains": ["\(partner)"]},
                  "resources": {"recipients": {"groups": ["staff"]}}, "conditions": {"requireAgreement": true}}
                 """)
+        }
+        if let ruleCount {
+            if ruleCount < rules.count { rules = Array(rules.prefix(ruleCount)) }
+            var index = 0
+            while rules.count < ruleCount {
+                rules.append("""
+                    {"id": "person-\(index)", "effect": "permit", "description": "one person's partner mail",
+                     "actions": ["send"], "subjects": {"addresses": ["p\(index)@alpha.test"]},
+                     "resources": {"recipients": {"domains": ["\(partners[index % partners.count])"]}}}
+                    """)
+                index += 1
+            }
         }
         return """
             {"version": 1, "groups": {\(groups.joined(separator: ",\n"))},

@@ -31,27 +31,56 @@ struct PDPHTTPSBenchmark {
         let serverTLS = try TLSContext(.server(
             chain: [pdpKey.certificate, identity.issuer.certificate], key: pdpKey.key, clientAuthentication: .required,
             peerVerifier: PathValidatingPeerVerifier(validator: validator, purpose: .tlsClient)))
-        let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(listener: ListenerConfiguration(port: 0, tls: serverTLS, name: "pdp")),
-            router: PDPHTTPService(engine: engine).routes(), logger: .disabled)
-        server.start()
-        defer { _ = server.shutdown(gracePeriod: .seconds(2)) }
         let clientTLS = try TLSContext(.client(
             peerVerifier: PathValidatingPeerVerifier(validator: validator, purpose: .tlsServer),
             chain: [mailKey.certificate, identity.issuer.certificate], key: mailKey.key))
-
-        let inProcess = PDPBenchmark(secondsPerMeasurement: secondsPerMeasurement).measure { index in
-            if let request = try? DecisionRequest.parse(Data(bodies[index % bodies.count])) {
-                _ = try? engine.decide(request).jsonData()
+        func serve(_ engine: PolicyEngine) throws -> HTTPServer {
+            let server = try HTTPServer(
+                configuration: HTTPServerConfiguration(listener: ListenerConfiguration(port: 0, tls: serverTLS, name: "pdp")),
+                router: PDPHTTPService(engine: engine).routes(), logger: .disabled)
+            server.start()
+            return server
+        }
+        func inProcess(_ engine: PolicyEngine) -> Double {
+            PDPBenchmark(secondsPerMeasurement: secondsPerMeasurement).measure { index in
+                if let request = try? DecisionRequest.parse(Data(bodies[index % bodies.count])) {
+                    _ = try? engine.decide(request).jsonData()
+                }
             }
         }
+
+        let server = try serve(engine)
+        let baseline = inProcess(engine)
         var rows: [(String, Double)] = []
         for clients in [1, 2, 4] {
             rows.append(("HTTPS, \(clients) keep-alive connection(s)",
                          try overHTTPS(clients: clients, port: server.port, tls: clientTLS, bodies: bodies)))
         }
         let handshakes = try handshakesPerSecond(port: server.port, tls: clientTLS, body: bodies[0])
-        print("""
+        _ = server.shutdown(gracePeriod: .seconds(2))
+        var figures = rows.map {
+            BenchFigure(item: "pdp-https", measurement: "\(policy.rules.count) rules, \($0.0)", ours: $0.1,
+                        baseline: baseline, unit: "decisions/s", higherIsBetter: true)
+        }
+        figures.append(BenchFigure(item: "pdp-https", measurement: "new connection per decision", ours: handshakes,
+                                   baseline: baseline, unit: "decisions/s", higherIsBetter: true))
+
+        // By number of rules: in process against 2 keep-alive connections, one policy at a time.
+        var ruleRows: [String] = []
+        for count in PDPBenchmark.ruleCounts {
+            let document = try PolicyDocument.parse(BenchPolicy.json(ruleCount: count))
+            let sized = try PolicyEngine(document: document, facts: BenchPolicy.facts())
+            let sizedServer = try serve(sized)
+            let local = inProcess(sized)
+            let remote = try overHTTPS(clients: 2, port: sizedServer.port, tls: clientTLS, bodies: bodies)
+            _ = sizedServer.shutdown(gracePeriod: .seconds(2))
+            ruleRows.append("| \(PDPBenchmark.format(Double(count))) | \(PDPBenchmark.format(local)) | "
+                            + "\(PDPBenchmark.format(remote)) | \(String(format: "%.2f", remote / local)) |")
+            figures.append(BenchFigure(item: "pdp-https", measurement: "\(count) rules, HTTPS, 2 keep-alive connections",
+                                       ours: remote, baseline: local, unit: "decisions/s", higherIsBetter: true))
+            BenchOutput.note("pdp-https: \(count) rules done")
+        }
+        let markdown = """
             ## Policy decisions over HTTPS
 
             `sem-bench pdp-https` (`scripts/bench-pdp --https`): the policy of "Policy decisions" served by
@@ -61,11 +90,21 @@ struct PDPHTTPSBenchmark {
 
             | measurement | decisions per second | × in process |
             |-------------|---------------------:|-------------:|
-            | in process: read JSON + decide + write JSON (baseline) | \(PDPBenchmark.format(inProcess)) | 1.00 |
-            \(rows.map { "| \($0.0) | \(PDPBenchmark.format($0.1)) | \(String(format: "%.2f", $0.1 / inProcess)) |" }
+            | in process: read JSON + decide + write JSON (baseline) | \(PDPBenchmark.format(baseline)) | 1.00 |
+            \(rows.map { "| \($0.0) | \(PDPBenchmark.format($0.1)) | \(String(format: "%.2f", $0.1 / baseline)) |" }
                 .joined(separator: "\n"))
-            | new connection per decision (handshake each time) | \(PDPBenchmark.format(handshakes)) | \(String(format: "%.2f", handshakes / inProcess)) |
-            """)
+            | new connection per decision (handshake each time) | \(PDPBenchmark.format(handshakes)) | \(String(format: "%.2f", handshakes / baseline)) |
+
+            ### By number of rules
+
+            The policies of "By number of rules" above, each served in turn; baseline: the same policy in process.
+
+            | rules | in process (baseline) | HTTPS, 2 keep-alive connections | × in process |
+            |------:|----------------------:|--------------------------------:|-------------:|
+            \(ruleRows.joined(separator: "\n"))
+            """
+        try BenchOutput.emit(item: "pdp-https", markdown: markdown, figures: figures,
+                             parameters: ["secondsPerMeasurement": "\(secondsPerMeasurement)"])
     }
 
     /// Decisions per second with `clients` threads, each on one keep-alive connection.

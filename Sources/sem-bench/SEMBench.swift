@@ -12,12 +12,25 @@ struct SEMBench {
     static func main() throws {
         let arguments = CommandLine.arguments.dropFirst()
         let seconds = arguments.dropFirst().first.flatMap(Double.init) ?? 1.0
-        switch arguments.first {
-        case "pdp": try PDPBenchmark(secondsPerMeasurement: seconds).run()
-        case "pdp-https": try PDPHTTPSBenchmark(secondsPerMeasurement: seconds).run()
-        default:
-            print("usage: sem-bench pdp|pdp-https [seconds-per-measurement]")
-            exit(2)
+        do {
+            switch arguments.first {
+            case "pdp": try PDPBenchmark(secondsPerMeasurement: seconds).run()
+            case "pdp-https": try PDPHTTPSBenchmark(secondsPerMeasurement: seconds).run()
+            case "crypto": try CryptoBenchmark(secondsPerMeasurement: seconds).run()
+            case "mailbox": try MailboxBenchmark(samples: BenchSettings.int("SEM_BENCH_MAILBOX_SAMPLES", 2000)).run()
+            case "mail": try MailBenchmark(arguments: Array(arguments.dropFirst())).run()
+            default:
+                print("""
+                    usage: sem-bench pdp|pdp-https|crypto [seconds-per-measurement]
+                           sem-bench mailbox
+                           sem-bench mail --demo DIRECTORY [--seconds T]
+                    Sizes and counts come from SEM_BENCH_* environment variables (see scripts/bench).
+                    """)
+                exit(2)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("sem-bench: \(error)\n".utf8))
+            exit(1)
         }
     }
 }
@@ -84,7 +97,17 @@ struct PDPBenchmark {
             "(decisions that consulted the rate limit are never cached).",
             "Each figure is the best of three runs of \(secondsPerMeasurement) s.",
         ].joined(separator: " ")
-        print("""
+        var figures = [
+            BenchFigure(item: "pdp", measurement: "realistic policy, no cache, vs decode JSON", ours: engineRate,
+                        baseline: decode, unit: "decisions/s", higherIsBetter: true),
+            BenchFigure(item: "pdp", measurement: "realistic policy, no cache, vs always-permit engine", ours: engineRate,
+                        baseline: trivialRate, unit: "decisions/s", higherIsBetter: true),
+            BenchFigure(item: "pdp", measurement: "decode + decide + encode, vs decode JSON", ours: endToEnd,
+                        baseline: decode, unit: "decisions/s", higherIsBetter: true),
+        ]
+        let (ruleRows, ruleFigures) = try ruleCountRows(requests: requests, trivialRate: trivialRate)
+        figures += ruleFigures
+        let markdown = """
             ## Policy decisions
 
             \(setting)
@@ -98,7 +121,51 @@ struct PDPBenchmark {
             \(line("decode JSON + decide (no cache) + encode response", endToEnd))
 
             \(reading)
-            """)
+
+            ### By number of rules
+
+            The same requests against the policy cut to its first 10 rules, or grown with per-person rules (each
+            permits one sender to write to one partner domain; the requests rarely match them). 10,000 rules is the
+            most the engine accepts (`PolicyLimits.standard`; 100,000 is refused with `too-large`, so it is not
+            measured). Baseline: the always-permit engine above, same run.
+
+            | rules | parse + compile | per second, no cache | per second, cache on | no cache × always-permit |
+            |------:|----------------:|---------------------:|---------------------:|-------------------------:|
+            \(ruleRows.joined(separator: "\n"))
+            """
+        try BenchOutput.emit(item: "pdp", markdown: markdown, figures: figures,
+                             parameters: ["secondsPerMeasurement": "\(secondsPerMeasurement)",
+                                          "ruleCounts": Self.ruleCounts.map(String.init).joined(separator: ",")])
+    }
+
+    /// The rule counts asked for (SEM_BENCH_PDP_RULES) that the engine accepts; it refuses
+    /// a policy above `PolicyLimits.standard.maxRules` (10,000) with `too-large`.
+    static var ruleCounts: [Int] {
+        BenchSettings.ints("SEM_BENCH_PDP_RULES", [10, 1_000, 10_000]).filter { $0 <= PolicyLimits.standard.maxRules }
+    }
+
+    /// One table row and one figure per rule count.
+    private func ruleCountRows(requests: [DecisionRequest], trivialRate: Double) throws -> ([String], [BenchFigure]) {
+        var rows: [String] = [], figures: [BenchFigure] = []
+        for count in Self.ruleCounts {
+            var engine: PolicyEngine?, cached: PolicyEngine?
+            let setup = try BenchClock.seconds {
+                let document = try PolicyDocument.parse(BenchPolicy.json(ruleCount: count))
+                engine = try PolicyEngine(document: document, facts: BenchPolicy.facts())
+                cached = try PolicyEngine(document: document, facts: BenchPolicy.facts(),
+                                          options: PolicyEngineOptions(cacheTimeToLive: 600))
+            }
+            guard let engine, let cached else { continue }
+            let plain = measure { index in _ = engine.decide(requests[index % requests.count]) }
+            for request in requests { _ = cached.decide(request) }
+            let warm = measure { index in _ = cached.decide(requests[index % requests.count]) }
+            rows.append("| \(Self.format(Double(count))) | \(BenchClock.format(seconds: setup)) | \(Self.format(plain)) | "
+                        + "\(Self.format(warm)) | \(String(format: "%.3f", plain / trivialRate)) |")
+            figures.append(BenchFigure(item: "pdp", measurement: "\(count) rules, no cache, vs always-permit engine",
+                                       ours: plain, baseline: trivialRate, unit: "decisions/s", higherIsBetter: true))
+            BenchOutput.note("pdp: \(count) rules done")
+        }
+        return (rows, figures)
     }
 
     /// Operations per second: best of three timed runs of `body`.
