@@ -40,6 +40,8 @@ let package = Package(
             name: "CShims",
             dependencies: ["COpenSSL"]
         ),
+        // libFuzzer's driver entry point, for sem-fuzz alone.
+        .target(name: "CFuzzDriver"),
 
         // MARK: Foundation layer
         .target(name: "SEMLogging", swiftSettings: strict),
@@ -127,6 +129,12 @@ let package = Package(
         // In-process benchmarks (`swift run -c release sem-bench pdp`); not shipped.
         .executableTarget(name: "sem-bench",
                          dependencies: ["SEMPolicy", "SEMCredentials", "SEMTransport", "SEMCrypto", "SEMLogging"],
+                         swiftSettings: strict),
+
+        // Fuzz targets for the network and file parsers (scripts/fuzz builds it with libFuzzer;
+        // a normal build replays inputs from files); not shipped.
+        .executableTarget(name: "sem-fuzz",
+                         dependencies: ["CFuzzDriver", "SEMTransport", "SEMMessage", "SEMPolicy", "SEMFederation"],
                          swiftSettings: strict),
 
         // MARK: Tests
