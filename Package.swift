@@ -151,7 +151,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SEMMessageTests", dependencies: ["SEMMessage", "SEMCrypto", "SEMTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging"], swiftSettings: strict),
+        .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging", "SEMTestSupport"], swiftSettings: strict),
         .testTarget(name: "SEMFederationTests",
                     dependencies: ["SEMFederation", "SEMCrypto", "SEMPolicy", "SEMTestSupport"],
                     swiftSettings: strict),
