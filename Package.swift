@@ -40,6 +40,8 @@ let package = Package(
             name: "CShims",
             dependencies: ["COpenSSL"]
         ),
+        // libFuzzer's driver entry point, for sem-fuzz alone.
+        .target(name: "CFuzzDriver"),
 
         // MARK: Foundation layer
         .target(name: "SEMLogging", swiftSettings: strict),
@@ -130,6 +132,12 @@ let package = Package(
                                         "SEMCrypto", "SEMStorage", "SEMLogging"],
                          swiftSettings: strict),
 
+        // Fuzz targets for the network and file parsers (scripts/fuzz builds it with libFuzzer;
+        // a normal build replays inputs from files); not shipped.
+        .executableTarget(name: "sem-fuzz",
+                         dependencies: ["CFuzzDriver", "SEMTransport", "SEMMessage", "SEMPolicy", "SEMFederation"],
+                         swiftSettings: strict),
+
         // MARK: Tests
         // Scratch directories and the runner for independent command-line peers.
         .target(name: "SEMTestSupport", dependencies: ["SEMCommandLine", "SEMTransport"], path: "Tests/SEMTestSupport",
@@ -144,7 +152,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SEMMessageTests", dependencies: ["SEMMessage", "SEMCrypto", "SEMTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging"], swiftSettings: strict),
+        .testTarget(name: "SEMPolicyTests", dependencies: ["SEMPolicy", "SEMLogging", "SEMTestSupport"], swiftSettings: strict),
         .testTarget(name: "SEMFederationTests",
                     dependencies: ["SEMFederation", "SEMCrypto", "SEMPolicy", "SEMTestSupport"],
                     swiftSettings: strict),

@@ -119,12 +119,20 @@ final class MailFederation {
     func request(_ user: String, _ path: String, _ arguments: [String] = [], certificate: Bool = true) throws
         -> (status: Int, body: Data, errors: String) {
         let domain = String(user.split(separator: "@")[1])
-        let port = ports[domain]![0]
-        var curl = ["--silent", "--show-error", "--cacert", scratch.path("\(domain)/pki/root-ca.pem"),
-                    "--resolve", "mail.\(domain):\(port):127.0.0.1", "--output", "response.bin",
+        return try https("mail", of: domain, path, (certificate ? ["--cert", "\(user).pem", "--key", "\(user).key"] : [])
+                            + arguments)
+    }
+
+    /// curl against the HTTPS service `role` ("mail", "ca" or "pdp") of `domain`, trusting
+    /// the domain's root; `arguments` choose the client certificate, if any. Returns as
+    /// `request` does.
+    func https(_ role: String, of domain: String, _ path: String, _ arguments: [String] = []) throws
+        -> (status: Int, body: Data, errors: String) {
+        let port = ports[domain]![["mail": 0, "ca": 2, "pdp": 4][role]!]
+        let curl = ["--silent", "--show-error", "--cacert", scratch.path("\(domain)/pki/root-ca.pem"),
+                    "--resolve", "\(role).\(domain):\(port):127.0.0.1", "--output", "response.bin",
                     "--write-out", "%{http_code}"]
-        if certificate { curl += ["--cert", "\(user).pem", "--key", "\(user).key"] }
-        let result = try scratch.run("curl", curl + arguments + ["https://mail.\(domain):\(port)\(path)"])
+        let result = try scratch.run("curl", curl + arguments + ["https://\(role).\(domain):\(port)\(path)"])
         let body = (try? scratch.read("response.bin")) ?? Data()
         try? FileManager.default.removeItem(atPath: scratch.path("response.bin"))
         return (Int(result.output) ?? 0, body, result.errors)

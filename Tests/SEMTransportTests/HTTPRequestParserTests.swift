@@ -1,4 +1,5 @@
 @testable import SEMTransport
+import SEMTestSupport
 import Testing
 
 @Suite("HTTP request parser")

@@ -1,26 +1,16 @@
 // Mutation tests: valid conversations with random damage (octets replaced, inserted,
-// removed, with a bias towards CR, LF, NUL, "." and ":") go through every parser whole
-// and in random pieces. Nothing may trap, and the split must not change the outcome.
+// removed, runs copied, with a bias towards CR, LF, NUL, "." and ":"; Mutation in
+// SEMTestSupport) go through every parser whole and in random pieces. Nothing may trap,
+// and the split must not change the outcome. The last test does the same from the seeds
+// of sem-fuzz (Fuzz/corpus), a bounded share of what scripts/fuzz runs for minutes.
 @testable import SEMTransport
+import SEMTestSupport
 import Testing
 
 @Suite("Protocol robustness")
 struct ProtocolRobustnessTests {
-    static let special: [UInt8] = [0x0D, 0x0A, 0x00, 0x2E, 0x3A, 0x20, 0x3C, 0x3E, 0x22, 0x5C, 0xFF, 0x7F]
-
     func mutate(_ input: [UInt8], using generator: inout SeededGenerator) -> [UInt8] {
-        var out = input
-        for _ in 0..<Int.random(in: 1...6, using: &generator) where !out.isEmpty {
-            let index = Int.random(in: 0..<out.count, using: &generator)
-            let byte = Bool.random(using: &generator) ? Self.special.randomElement(using: &generator)!
-                : UInt8.random(in: 0...255, using: &generator)
-            switch Int.random(in: 0..<3, using: &generator) {
-            case 0: out[index] = byte
-            case 1: out.insert(byte, at: index)
-            default: out.remove(at: index)
-            }
-        }
-        return out
+        Mutation.mutate(input, using: &generator)
     }
 
     @Test("the SMTP server session gives the same actions for damaged input however it is split")
@@ -110,5 +100,37 @@ struct ProtocolRobustnessTests {
             }
         }
         #expect(parsed > 0 && parsed < 1000)
+    }
+
+    @Test("the sem-fuzz seeds for SMTP and HTTP, damaged, read the same whole and in pieces")
+    func fuzzSeeds() throws {
+        let config = SMTPServerConfiguration(hostname: "mx.example.org", maxMessageSize: 2048, maxRecipients: 4,
+                                             maxErrors: 30, messageChunkSize: 16)
+        let smtpSeeds = try Mutation.seeds("smtp")
+        let httpSeeds = try Mutation.seeds("http")
+        #expect(smtpSeeds.count >= 3 && httpSeeds.count >= 3)
+        var generator = SeededGenerator(seed: 0x5E3F)
+        var accepted = 0
+        for round in 0..<1500 {
+            let input = Mutation.mutate(smtpSeeds[round % smtpSeeds.count], using: &generator)
+            var whole = SMTPServerSession(configuration: config, peer: "p")
+            var wholeHooks = RecordingHooks()
+            let want = whole.receive(input, hooks: &wholeHooks)
+            var split = SMTPServerSession(configuration: config, peer: "p")
+            var splitHooks = RecordingHooks()
+            var got: [SMTPServerAction] = []
+            for piece in Feeding.random(seed: UInt64(round)).pieces(input) { got += split.receive(piece, hooks: &splitHooks) }
+            #expect(got == want, "\(String(decoding: input, as: UTF8.self).debugDescription)")
+            #expect(splitHooks.events == wholeHooks.events && splitHooks.chunks == wholeHooks.chunks)
+            if wholeHooks.events.contains(where: { if case .end = $0 { true } else { false } }) { accepted += 1 }
+
+            let request = Mutation.mutate(httpSeeds[round % httpSeeds.count], using: &generator)
+            let wholeRequest = parseRequests(request, feeding: .whole, endInput: true)
+            let splitRequest = parseRequests(request, feeding: .random(seed: UInt64(round)), endInput: true)
+            #expect(wholeRequest.events == splitRequest.events && wholeRequest.error?.code == splitRequest.error?.code,
+                    "\(String(decoding: request, as: UTF8.self).debugDescription)")
+        }
+        // Some damage leaves a message deliverable and some does not: both paths ran.
+        #expect(accepted > 0 && accepted < 1500)
     }
 }

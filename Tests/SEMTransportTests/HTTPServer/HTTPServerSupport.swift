@@ -4,6 +4,7 @@
 import Foundation
 import SEMCrypto
 import SEMLogging
+import SEMTestSupport
 import SEMTransport
 import Synchronization
 import Testing

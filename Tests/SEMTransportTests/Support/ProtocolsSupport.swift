@@ -1,23 +1,9 @@
-// Shared helpers for the protocol tests: a seeded random generator, ways of cutting input
-// into pieces, recording SMTP hooks, an SMTP transcript runner and an in-memory wire
-// between the SMTP client and server sessions.
+// Shared helpers for the protocol tests: ways of cutting input into pieces, recording SMTP
+// hooks, an SMTP transcript runner and an in-memory wire between the SMTP client and
+// server sessions. The seeded generator comes from SEMTestSupport.
 @testable import SEMTransport
+import SEMTestSupport
 import Testing
-
-/// SplitMix64: a small deterministic generator so that "random" splits repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// How a test cuts its input before feeding it.
 enum Feeding: CustomStringConvertible, Sendable {
