@@ -84,16 +84,21 @@ public struct MIMEParser: Sendable {
     /// bare LF inside content they sign in canonical form; canonicalising first lets the
     /// strict parser read them without weakening it for anything else.
     public static func canonicalLineEnds(_ data: Data) -> Data {
-        guard data.contains(0x0A) else { return data }
-        var result = Data()
+        var result: [UInt8] = []
         result.reserveCapacity(data.count + data.count / 32)
         var previous: UInt8 = 0
-        for byte in data {
-            if byte == 0x0A && previous != 0x0D { result.append(0x0D) }
-            result.append(byte)
-            previous = byte
+        var changed = false
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            for byte in bytes {
+                if byte == 0x0A && previous != 0x0D {
+                    result.append(0x0D)
+                    changed = true
+                }
+                result.append(byte)
+                previous = byte
+            }
         }
-        return result
+        return changed ? Data(result) : data
     }
 
     /// RFC 2046 §5.1.1: 1 to 70 characters from a fixed set, not ending in a space.

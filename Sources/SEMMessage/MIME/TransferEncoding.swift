@@ -16,14 +16,19 @@ enum TransferEncoding {
 
     /// Strict base64 decoding: only the alphabet, "=" padding and CRLF line breaks.
     static func base64Decode(_ data: Data) throws -> Data {
-        var compact = Data(capacity: data.count)
-        for byte in data where byte != 0x0D && byte != 0x0A {
-            let valid = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2F || byte == 0x3D
-            guard valid else { throw MessageError(.malformed, "A base64 body contains a character outside base64.") }
-            compact.append(byte)
+        // Collected in an array: appending byte by byte to Data costs a range replacement
+        // per byte, which made reading a 1 MiB letter take a second.
+        var compact: [UInt8] = []
+        compact.reserveCapacity(data.count)
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            for byte in bytes where byte != 0x0D && byte != 0x0A {
+                let valid = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2F || byte == 0x3D
+                guard valid else { throw MessageError(.malformed, "A base64 body contains a character outside base64.") }
+                compact.append(byte)
+            }
         }
-        guard let decoded = Data(base64Encoded: compact) else {
+        guard let decoded = Data(base64Encoded: Data(compact)) else {
             throw MessageError(.malformed, "A base64 body is not valid base64 (length or padding).")
         }
         return decoded
@@ -56,7 +61,8 @@ enum TransferEncoding {
     }
 
     static func quotedPrintableDecode(_ data: Data) throws -> Data {
-        var out = Data(capacity: data.count)
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count)
         let lines = splitCRLF(data)
         for (index, rawLine) in lines.enumerated() {
             // RFC 2045 §6.7 rule 3: trailing whitespace on an encoded line is removed.
@@ -80,9 +86,9 @@ enum TransferEncoding {
                     position += 1
                 }
             }
-            if !soft && index < lines.count - 1 { out.append(crlf) }
+            if !soft && index < lines.count - 1 { out.append(contentsOf: crlf) }
         }
-        return out
+        return Data(out)
     }
 
     /// The lines of `data`, split at CRLF, lone LF or lone CR.
