@@ -85,6 +85,12 @@ public struct PolicyLimits: Sendable, Equatable {
     public static let standard = PolicyLimits(
         json: JSONLimits(maxBytes: 4 << 20, maxDepth: 16, maxStringBytes: 4096, maxItems: 50_000),
         maxRules: 10_000, maxGroups: 5_000, maxGroupNesting: 16)
+
+    /// For a very large deployment that generates its policy (one rule per person, say):
+    /// 64 MiB, 200,000 items per list, 200,000 rules; the other bounds as `standard`.
+    public static let large = PolicyLimits(
+        json: JSONLimits(maxBytes: 64 << 20, maxDepth: 16, maxStringBytes: 4096, maxItems: 200_000),
+        maxRules: 200_000, maxGroups: 5_000, maxGroupNesting: 16)
 }
 
 /// What happens when no rule matches.

@@ -18,11 +18,15 @@ public struct PolicyEngineOptions: Sendable, Equatable {
     public var cacheCapacity: Int
     /// Most rate-limit counters (one per rule and subject).
     public var rateCounterCapacity: Int
+    /// The bounds the document must keep (rules, groups, nesting).
+    public var limits: PolicyLimits
 
-    public init(cacheTimeToLive: TimeInterval? = nil, cacheCapacity: Int = 50_000, rateCounterCapacity: Int = 200_000) {
+    public init(cacheTimeToLive: TimeInterval? = nil, cacheCapacity: Int = 50_000, rateCounterCapacity: Int = 200_000,
+                limits: PolicyLimits = .standard) {
         self.cacheTimeToLive = cacheTimeToLive
         self.cacheCapacity = cacheCapacity
         self.rateCounterCapacity = rateCounterCapacity
+        self.limits = limits
     }
 }
 
@@ -47,7 +51,7 @@ public final class PolicyEngine: Sendable {
     public init(document: PolicyDocument, facts: ExternalFacts = ExternalFacts(),
                 options: PolicyEngineOptions = PolicyEngineOptions(),
                 clock: any PolicyClock = SystemPolicyClock(), logger: Logger = .disabled) throws {
-        try document.validate()
+        try document.validate(limits: options.limits)
         let groupTable = GroupTable(document: document, facts: facts)
         let rules = document.rules.enumerated().map { position, rule in
             CompiledRule(rule, position: position, groupIndex: groupTable.index)

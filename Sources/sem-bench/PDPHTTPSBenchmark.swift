@@ -68,8 +68,9 @@ struct PDPHTTPSBenchmark {
         // By number of rules: in process against 2 keep-alive connections, one policy at a time.
         var ruleRows: [String] = []
         for count in PDPBenchmark.ruleCounts {
-            let document = try PolicyDocument.parse(BenchPolicy.json(ruleCount: count))
-            let sized = try PolicyEngine(document: document, facts: BenchPolicy.facts())
+            let limits = PDPBenchmark.limits(forRules: count)
+            let document = try PolicyDocument.parse(BenchPolicy.json(ruleCount: count), limits: limits)
+            let sized = try PolicyEngine(document: document, facts: BenchPolicy.facts(), options: PolicyEngineOptions(limits: limits))
             let sizedServer = try serve(sized)
             let local = inProcess(sized)
             let remote = try overHTTPS(clients: 2, port: sizedServer.port, tls: clientTLS, bodies: bodies)
