@@ -6,15 +6,22 @@ import SEMCrypto
 
 enum DemoCommand {
     static func run(_ arguments: [String]) throws -> Int32 {
-        let parsed = try Arguments(arguments, options: ["keep", "semd", "base-port"], flags: ["serve"])
+        let parsed = try Arguments(arguments, options: ["keep", "semd", "base-port", "extra-domains"], flags: ["serve"])
         try parsed.expectPositionals(atMost: 0)
         let semd = try locateSemd(parsed.value("semd"))
         let keep = parsed.value("keep").map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL }
         if let keep, FileManager.default.fileExists(atPath: keep.appendingPathComponent("alpha.test").path) {
             throw UsageError("\(keep.path) already holds a demo; choose an empty directory for --keep.")
         }
-        let ports = try parsed.value("base-port").map { try DemoPorts.consecutive(from: $0, domains: DemoScenario.domains) }
-            ?? DemoPorts.free(domains: DemoScenario.domains)
+        let extra = try parsed.value("extra-domains").map { text -> Int in
+            guard let count = Int(text), (0...DemoScenario.extraNames.count).contains(count) else {
+                throw UsageError("--extra-domains takes a number from 0 to \(DemoScenario.extraNames.count).")
+            }
+            return count
+        } ?? 0
+        let names = DemoScenario.domains(extra: extra)
+        let ports = try parsed.value("base-port").map { try DemoPorts.consecutive(from: $0, domains: names) }
+            ?? DemoPorts.free(domains: names)
         let root = keep ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("sem-demo-\(SecureRandom.identifier(bytes: 6))", isDirectory: true)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true,

@@ -23,7 +23,7 @@ enum DemoManifest {
     static func write(federation: DemoFederation, to directory: URL) throws {
         let manager = FileManager.default
         var attachments: Set<String> = []
-        for name in DemoScenario.domains {
+        for name in federation.ports.names {
             attachments.formUnion(attachmentBlobs(of: DomainDirectory(domain: name, parent: directory)))
         }
         var files: [String: [String]] = [:]
@@ -45,10 +45,10 @@ enum DemoManifest {
             }
         }
         var endpoints: [String: [String: String]] = [:]
-        for (group, services) in try self.endpoints(under: directory) {
+        for (group, services) in try self.endpoints(under: directory, domains: federation.ports.names) {
             endpoints[group] = Dictionary(uniqueKeysWithValues: services.map { ($0.key, "\($0.endpoint)") })
         }
-        for name in DemoScenario.domains {
+        for name in federation.ports.names {
             guard let ca = try? DomainDirectory(domain: name, parent: directory).caConfiguration() else { continue }
             endpoints[name]?["ocsp"] = ca.ocspURL
             endpoints[name]?["crl"] = ca.crlURL
@@ -68,20 +68,20 @@ enum DemoManifest {
     /// The block `--serve` prints: every endpoint, one line each.
     static func printEndpoints(of federation: DemoFederation) throws {
         print("\nEndpoints (all on 127.0.0.1; a TLS client should send the server name shown):")
-        for (group, services) in try endpoints(under: federation.root) {
+        for (group, services) in try endpoints(under: federation.root, domains: federation.ports.names) {
             for service in services {
                 let title = "\(group == "smi" ? "" : group + " ")\(service.title)"
                 print("  \(title.padding(toLength: 16, withPad: " ", startingAt: 0)) "
                       + "\(service.address.padding(toLength: 24, withPad: " ", startingAt: 0)) \(service.note)")
             }
         }
-        let roots = DemoScenario.domains.map { "\($0)/pki/root-ca.pem" } + ["smi/pki/smi-root.pem"]
+        let roots = federation.ports.names.map { "\($0)/pki/root-ca.pem" } + ["smi/pki/smi-root.pem"]
         print("  Roots to trust, under \(federation.root.path): \(roots.joined(separator: ", "))")
     }
 
     /// Every endpoint of the demo under `directory`, grouped as "smi" and by domain;
     /// a part that was never created is left out.
-    static func endpoints(under directory: URL) throws -> [(group: String, services: [Service])] {
+    static func endpoints(under directory: URL, domains: [String]) throws -> [(group: String, services: [Service])] {
         var groups: [(group: String, services: [Service])] = []
         let smi = SMIDirectory(url: directory.appendingPathComponent("smi", isDirectory: true))
         if FileManager.default.fileExists(atPath: smi.configurationURL.path) {
@@ -89,7 +89,7 @@ enum DemoManifest {
             groups.append(("smi", [Service(key: "https", title: "SMI", scheme: "https", endpoint: configuration.https,
                                            note: "registry: GET /v1/trust-list, signer smi/pki/smi.pem")]))
         }
-        for name in DemoScenario.domains {
+        for name in domains {
             let domain = DomainDirectory(domain: name, parent: directory)
             guard FileManager.default.fileExists(atPath: domain.configurationURL(role: "mail").path) else { continue }
             let ca = try domain.caConfiguration(), pdp = try domain.pdpConfiguration(), mail = try domain.mailConfiguration()

@@ -13,6 +13,13 @@ import SEMStorage
 struct DemoScenario {
     /// The demo's two domains, in the order they are created.
     static let domains = ["alpha.test", "beta.test"]
+    /// Names for the domains `--extra-domains N` adds (partners of alpha.test with servers
+    /// of their own but no part in the story, for measurements across many domains).
+    /// gamma.test is left out: the story uses it as a domain without an agreement.
+    static let extraNames = ["delta.test", "epsilon.test", "zeta.test", "eta.test", "theta.test", "iota.test"]
+
+    /// The story's domains and the first `extra` extra ones.
+    static func domains(extra: Int) -> [String] { domains + extraNames.prefix(extra) }
     /// A user of alpha.test whom its policy does not let write to partner domains.
     static let intern = "dave@alpha.test"
 
@@ -39,11 +46,19 @@ struct DemoScenario {
         guard let alpha = domains["alpha.test"], let beta = domains["beta.test"] else {
             throw DemoFailure("the domains could not be created")
         }
+        var extras: [DemoDomain] = []
+        for name in federation.ports.names where !Self.domains.contains(name) {
+            report.step("create domain \(name), a partner of alpha.test") {
+                let domain = try federation.createDomain(name)
+                extras.append(domain)
+                return "root CA \(domain.root.fingerprint.prefix(16))…"
+            }
+        }
         report.step("alpha.test's policy: \(Self.intern) may not write to partner domains") {
             try Self.restrictIntern(in: alpha)
         }
-        try runFederationSteps(smi: smi, alpha: alpha, beta: beta)
-        for domain in [alpha, beta] {
+        try runFederationSteps(smi: smi, alpha: alpha, beta: beta, extras: extras)
+        for domain in [alpha, beta] + extras {
             report.step("start semd ca for \(domain.name)") { "\(try federation.start("ca", of: domain)), \(domain.caEndpoint)" }
             report.step("start semd pdp for \(domain.name)") { "\(try federation.start("pdp", of: domain)), \(domain.pdpEndpoint)" }
             report.step("start semd mail for \(domain.name)") { "\(try federation.start("mail", of: domain)), \(domain.mailEndpoint)" }
@@ -103,10 +118,10 @@ struct DemoScenario {
 
     /// Registration, approval and a bilateral agreement through the SMI; the PDPs started
     /// afterwards import partners and agreements from its signed trust list.
-    private func runFederationSteps(smi: DemoSMI, alpha: DemoDomain, beta: DemoDomain) throws {
+    private func runFederationSteps(smi: DemoSMI, alpha: DemoDomain, beta: DemoDomain, extras: [DemoDomain]) throws {
         let environment = federation.environment
         let smiRoot = try smi.directory.rootCertificate(), smiSigner = try smi.directory.signerCertificate()
-        for domain in [alpha, beta] {
+        for domain in [alpha, beta] + extras {
             report.step("register \(domain.name) with the SMI") {
                 let sequence = try FederationCommands.registerDomain(domain.directory, settings: smi.settings, smiRoot: smiRoot,
                                                                      smiSigner: smiSigner, environment: environment)
@@ -118,7 +133,7 @@ struct DemoScenario {
             guard list.domains.isEmpty else { throw DemoFailure("it lists \(list.domains.map(\.name))") }
             return "trust list \(list.sequence) lists no domain"
         }
-        for domain in [alpha, beta] {
+        for domain in [alpha, beta] + extras {
             report.step("the SMI operator approves \(domain.name)") { "log entry \(try federation.approve(domain.name, at: smi))" }
         }
         report.step("agreement alpha.test <-> beta.test") {
@@ -133,6 +148,19 @@ struct DemoScenario {
             let list = try TrustList.verify(try smi.client.trustList(), pinnedSigner: smiSigner, at: Date()).list
             guard list.agreements.map(\.terms.id) == ["alpha-beta"] else { throw DemoFailure("the trust list lacks it") }
             return "proposed by alpha's administrator, accepted by beta's; trust list \(list.sequence) carries it"
+        }
+        for extra in extras {
+            report.step("agreement alpha.test <-> \(extra.name)") {
+                let now = Date(), id = "alpha-\(extra.name.split(separator: ".")[0])"
+                let both = [AgreementDirection(from: "alpha.test", to: extra.name), AgreementDirection(from: extra.name, to: "alpha.test")]
+                let terms = BilateralTerms(id: id, proposingDomain: "alpha.test", acceptingDomain: extra.name,
+                                           proposer: "admin@alpha.test", directions: both, notBefore: now - 60,
+                                           notAfter: now + 365 * 86400)
+                _ = try FederationCommands.propose(terms, from: alpha.directory, to: smi.client, environment: environment)
+                _ = try FederationCommands.accept(id, by: extra.directory, settings: smi.settings, at: smi.client,
+                                                  environment: environment)
+                return "\(id) in force"
+            }
         }
     }
 
