@@ -405,7 +405,16 @@ struct MailServerTests {
         let pid = try #require(federation.process("mail", of: "alpha.test")?.processIdentifier)
         kill(pid, SIGKILL)
         federation.stop("mail", of: "alpha.test")
+        // Two blob writes the crash interrupted: one long abandoned, one of a moment ago
+        // (as another writer's in progress would be). A restart removes only the first.
+        let temporary = federation.scratch.url.appendingPathComponent("alpha.test/blobs/tmp")
+        let abandoned = temporary.appendingPathComponent("abandoned.tmp"), recent = temporary.appendingPathComponent("recent.tmp")
+        try Data("half a blob".utf8).write(to: abandoned)
+        try Data("half a blob".utf8).write(to: recent)
+        try FileManager.default.setAttributes([.modificationDate: Date() - 7200], ofItemAtPath: abandoned.path)
         try federation.start("mail", of: "alpha.test")
+        #expect(!FileManager.default.fileExists(atPath: abandoned.path))
+        #expect(FileManager.default.fileExists(atPath: recent.path))
         try federation.start("mail", of: "beta.test")
         let delivered = eventually(within: 30) { try Set(federation.mailbox("bob@beta.test").map(\.id)) == Set(ids) }
         #expect(delivered, "\(federation.process("mail", of: "alpha.test").map { String($0.standardError.suffix(3000)) } ?? "")")
