@@ -165,7 +165,7 @@ let package = Package(
         // The programs as people run them, driven from outside.
         .testTarget(name: "SEMEndToEndTests",
                     dependencies: ["semctl", "semd", "SEMCredentials", "SEMCrypto", "SEMFederation", "SEMRegistry",
-                                   "SEMTransport", "SEMLogging", "SEMTestSupport"],
+                                   "SEMTransport", "SEMLogging", "SEMMail", "SEMStorage", "SEMTestSupport"],
                     swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -75,9 +75,15 @@ extension MailService {
         let added = try storage.deliver(message, content: transfer.content, to: recipients)
         logger.info("mail.received", ["id": message.id, "from": peer.host, "recipients": recipients.count, "new": added.count])
         if transfer.kind == .message {
-            for recipient in added {
+            // Every recipient without a notification yet, not only those just added: when
+            // the server stopped after storing the message and before notifying, the peer
+            // heard no reply, sends again, and this time nothing is new. The notification's
+            // id follows from message and recipient, so none is made twice.
+            for recipient in recipients {
+                let id = deliveryNotificationID(message.id, recipient: recipient)
+                guard try storage.message(id: id) == nil else { continue }
                 try notify(DeliveryNotification(status: .delivered, messageId: message.id, recipient: recipient,
-                                                server: identity.hostName, time: time), sender: sender, at: time)
+                                                server: identity.hostName, time: time), sender: sender, at: time, id: id)
             }
         }
         return added

@@ -126,6 +126,10 @@ extension MailService {
         for case let record? in attachments.map(\.record) { try storage.grantAttachment(record.id, to: accepted) }
         try storage.enqueue(message, content: submission.content, localMailboxes: Array(Set(local + [sender])).sorted(),
                             remote: remote, at: time)
+        // Shortcoming: the "sent" flag and the local recipients' notifications are stored
+        // after the message, each on its own; a crash in between leaves the message
+        // delivered without them (the submitter got no answer, and finds the message in
+        // their own mailbox without the flag).
         _ = try storage.update(owner: sender, messageID: message.id, flags: ["sent"], deleted: false)
         for recipient in local {
             try notify(DeliveryNotification(status: .delivered, messageId: message.id, recipient: recipient,

@@ -139,11 +139,19 @@ public final class MailService: Sendable {
         }
     }
 
+    /// The id of the notification that `recipient` got `messageID`: the same however often
+    /// the message arrives, so that storing it twice stores it once and a missing one can
+    /// be told from one already sent.
+    func deliveryNotificationID(_ messageID: String, recipient: String) -> String {
+        let digest = Digest.sha256(Data("delivered\u{0}\(messageID)\u{0}\(recipient)".utf8))
+        return "\(digest.prefix(16).hexString)@\(domain)"
+    }
+
     /// Signs a delivery notification and stores it in the sender's mailbox, or queues it
-    /// for the sender's domain.
-    func notify(_ notification: DeliveryNotification, sender: String, at time: Date) throws {
+    /// for the sender's domain; `id` is the notification's message id (a new one when nil).
+    func notify(_ notification: DeliveryNotification, sender: String, at time: Date, id: String? = nil) throws {
         let content = try notification.signed(by: try identity.signer())
-        let message = StoredMessage(id: newMessageID(), kind: .notification, sender: "postmaster@\(domain)",
+        let message = StoredMessage(id: id ?? newMessageID(), kind: .notification, sender: "postmaster@\(domain)",
                                     recipients: [sender], receivedAt: time, size: Int64(content.count),
                                     blob: .of(content))
         if Self.domain(of: sender) == domain {

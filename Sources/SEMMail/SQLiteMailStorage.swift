@@ -53,6 +53,15 @@ public struct SQLiteMailStorage: MailStorage {
         _ = try Self.guarded { try database.migrate(Self.migrations) }
     }
 
+    /// Removes the temporary files of blob writes that a crash interrupted and that have
+    /// not been written to for `age` seconds; returns how many. The blob store never
+    /// names a blob until its write is complete, so these files are all that a crash can
+    /// leave behind, and nothing refers to them.
+    @discardableResult
+    public func removeInterruptedWrites(olderThan age: TimeInterval) throws -> Int {
+        try Self.guarded { try blobs.removeStaleTemporaryFiles(olderThan: age) }
+    }
+
     // MARK: Messages and mailboxes
 
     @discardableResult

@@ -57,10 +57,16 @@ enum MailRole {
         }
         let decisionPoint: any DecisionPoint = try embedded.map { EmbeddedDecisionPoint(engine: $0.engine) }
             ?? PDPClient(endpoint: configuration.pdp, domain: configuration.domain, identity: identity)
+        let storage = try SQLiteMailStorage(databasePath: directory.path(configuration.database).path,
+                                            blobDirectory: directory.path(configuration.blobs))
+        // What a crash during a blob write left behind. A write in progress touches its
+        // file with every piece it receives, and a client connection that sends nothing
+        // for an hour has long timed out, so an hour-old file belongs to no one.
+        let removed = try storage.removeInterruptedWrites(olderThan: 3600)
+        if removed > 0 { logger.notice("mail.blobs.cleaned", ["removed": removed]) }
         let service = MailService(
             identity: identity,
-            storage: try SQLiteMailStorage(databasePath: directory.path(configuration.database).path,
-                                           blobDirectory: directory.path(configuration.blobs)),
+            storage: storage,
             pdp: decisionPoint,
             trustList: trustList, settings: settings, caEndpoint: configuration.ca, logger: logger)
 

@@ -4,6 +4,8 @@
 import Foundation
 import SEMCrypto
 import SEMFederation
+import SEMMail
+import SEMStorage
 import SEMTestSupport
 import Testing
 
@@ -403,7 +405,16 @@ struct MailServerTests {
         let pid = try #require(federation.process("mail", of: "alpha.test")?.processIdentifier)
         kill(pid, SIGKILL)
         federation.stop("mail", of: "alpha.test")
+        // Two blob writes the crash interrupted: one long abandoned, one of a moment ago
+        // (as another writer's in progress would be). A restart removes only the first.
+        let temporary = federation.scratch.url.appendingPathComponent("alpha.test/blobs/tmp")
+        let abandoned = temporary.appendingPathComponent("abandoned.tmp"), recent = temporary.appendingPathComponent("recent.tmp")
+        try Data("half a blob".utf8).write(to: abandoned)
+        try Data("half a blob".utf8).write(to: recent)
+        try FileManager.default.setAttributes([.modificationDate: Date() - 7200], ofItemAtPath: abandoned.path)
         try federation.start("mail", of: "alpha.test")
+        #expect(!FileManager.default.fileExists(atPath: abandoned.path))
+        #expect(FileManager.default.fileExists(atPath: recent.path))
         try federation.start("mail", of: "beta.test")
         let delivered = eventually(within: 30) { try Set(federation.mailbox("bob@beta.test").map(\.id)) == Set(ids) }
         #expect(delivered, "\(federation.process("mail", of: "alpha.test").map { String($0.standardError.suffix(3000)) } ?? "")")
@@ -412,6 +423,36 @@ struct MailServerTests {
         #expect(received.count == 3)
         #expect(Set(received) == Set(ids))
         #expect(eventually { try federation.mailbox("alice@alpha.test").filter { $0.kind == "notification" }.count == 3 })
+    }
+
+    @Test("a delivery repeated because the receiver stopped after storing it still notifies the sender, once")
+    func notificationAfterCrashBeforeNotifying() throws {
+        let federation = try MailFederation()
+        for user in ["alice@alpha.test", "bob@beta.test"] { try federation.enrol(user) }
+        federation.stop("mail", of: "beta.test")
+        let content = Data("a letter whose first delivery was cut short".utf8)
+        let sent = try federation.submit("alice@alpha.test", to: ["bob@beta.test"], content: content)
+        let id = try #require(sent.answer["messageId"] as? String)
+        federation.stop("mail", of: "alpha.test")
+        // What mail.beta.test leaves when it dies after storing the message and before
+        // notifying: the message in bob's mailbox, no notification, no reply to the sender.
+        let storage = try SQLiteMailStorage(databasePath: federation.scratch.path("beta.test/mail.sqlite"),
+                                            blobDirectory: federation.scratch.url.appendingPathComponent("beta.test/blobs"))
+        let stored = StoredMessage(id: id, sender: "alice@alpha.test", recipients: ["bob@beta.test"], receivedAt: Date(),
+                                   size: Int64(content.count), blob: .of(content))
+        #expect(try storage.deliver(stored, content: content, to: ["bob@beta.test"]) == ["bob@beta.test"])
+        try federation.start("mail", of: "beta.test")
+        try federation.start("mail", of: "alpha.test")
+
+        // alpha.test heard no reply and sends again; nothing is new for beta.test's mailboxes.
+        let notices = { try federation.notifications("alice@alpha.test", signedBy: "beta.test") }
+        #expect(eventually(within: 30) { try notices().contains { $0["messageId"] as? String == id } })
+        Thread.sleep(forTimeInterval: 1.5)
+        let statements = try notices().filter { $0["messageId"] as? String == id }
+        #expect(statements.count == 1)
+        #expect(statements.first?["status"] as? String == "delivered")
+        #expect(statements.first?["recipient"] as? String == "bob@beta.test")
+        #expect(try federation.mailbox("bob@beta.test").map(\.id) == [id])
     }
 
     @Test("a mail server with the embedded policy decides without a PDP process, with the trust list's agreements")
