@@ -18,6 +18,7 @@ struct AccessControlTests {
         ("GET", "/v1/trust-list", "/v1/trust-list"),
         ("GET", "/v1/directory/{address}", "/v1/directory/bob@beta.test"),
         ("POST", "/v1/messages", "/v1/messages"),
+        ("POST", "/v1/reports", "/v1/reports"),
         ("GET", "/v1/address-book", "/v1/address-book"),
         ("PUT", "/v1/address-book", "/v1/address-book"),
         ("GET", "/v1/messages", "/v1/messages?after=0&limit=10"),
@@ -126,7 +127,7 @@ struct AccessControlTests {
                 tried += 1
             }
         }
-        #expect(tried == 5 * 16 + 5 * 2)
+        #expect(tried == 5 * 17 + 5 * 2)
 
         // The CA's directory: certificates are optional in its handshake, needed for look-ups.
         for caller in callers where caller.name != "the domain's TLS server certificate" && caller.name != "a user's login certificate" {
