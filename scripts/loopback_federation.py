@@ -28,17 +28,33 @@ def log(text):
 
 
 def free_ports(count):
-    """Ports the system reported free a moment ago (all sockets held until every one is chosen)."""
-    sockets = []
+    """Ports nothing listened on a moment ago, chosen below the kernel's ephemeral range:
+    a port from bind(0) is released before the server binds it, and in that gap any
+    outgoing connection may be given the same number; below the range only another
+    listener can take it (the same rule as LoopbackPorts in SEMTransport)."""
     try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_start = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_start = 32768
+    floor = 20000
+    span = ephemeral_start - floor
+    start = int.from_bytes(os.urandom(4), "big") % span
+    ports = []
+    for offset in range(span):
+        port = floor + (start + offset) % span
+        probe = socket.socket()
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            probe.close()
+        ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise RuntimeError(f"no {count} free ports on 127.0.0.1 between {floor} and {ephemeral_start - 1}")
 
 
 def run(arguments, cwd=None, check=True, timeout=120):

@@ -18,5 +18,5 @@ extension ChildProcess {
 
 /// Ports that were free a moment ago on 127.0.0.1.
 public enum FreePorts {
-    public static func allocate(_ count: Int) throws -> [UInt16] { try EphemeralPorts.reserve(count) }
+    public static func allocate(_ count: Int) throws -> [UInt16] { try LoopbackPorts.reserve(count) }
 }

@@ -87,7 +87,7 @@ struct DemoPorts {
 
     /// Ports the system reported free a moment ago.
     static func free(domains names: [String]) throws -> DemoPorts {
-        DemoPorts(try EphemeralPorts.reserve(1 + perDomain * names.count), domains: names)
+        DemoPorts(try LoopbackPorts.reserve(1 + perDomain * names.count), domains: names)
     }
 
     /// `base`, `base + 1`, … for a person who wants the same ports every run. Refused,
@@ -98,7 +98,7 @@ struct DemoPorts {
             throw UsageError("--base-port needs a number from 1024 to \(Int(UInt16.max) - count + 1) (the demo uses \(count) ports from it).")
         }
         let ports = DemoPorts((0..<count).map { first + UInt16($0) }, domains: names)
-        for (port, use) in ports.uses where !EphemeralPorts.isFree(port) {
+        for (port, use) in ports.uses where !LoopbackPorts.isFree(port) {
             throw DemoFailure("port \(port) on 127.0.0.1, needed for \(use), is already in use; "
                               + "stop what listens there or choose another --base-port.")
         }
