@@ -168,8 +168,10 @@ extension Listener {
             do {
                 stream = try plain.startTLS(context: context)
             } catch {
-                state.withLock { $0.statistics.tlsFailures += 1 }
+                // The line is written before the count moves, so whoever sees the count
+                // also finds the line.
                 log.warning("connection.tls_failed", ["reason": Self.reason(error)])
+                state.withLock { $0.statistics.tlsFailures += 1 }
                 connection.descriptor.close()
                 return
             }
