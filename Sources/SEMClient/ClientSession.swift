@@ -8,13 +8,14 @@ import SEMCredentials
 import SEMTransport
 public import SEMCrypto
 import SEMFederation
+import Synchronization
 
 /// Hears how a long transfer goes: what moves, the bytes done, and the bytes in all.
 public typealias TransferProgress = @Sendable (_ what: String, _ done: Int64, _ total: Int64) -> Void
 
 public final class ClientSession: @unchecked Sendable {
-    // @unchecked Sendable: every stored property is immutable; a session is used by one
-    // command on one thread.
+    // @unchecked Sendable: every stored property is immutable or behind a Mutex; a
+    // session is used by one command on one thread.
     public let home: ClientHome
     public let configuration: ClientConfiguration
     public let signing: CertifiedKey
@@ -26,6 +27,10 @@ public final class ClientSession: @unchecked Sendable {
     public let store: ClientStore
     /// Where attachment uploads and downloads report their progress (a terminal meter).
     let progress: TransferProgress?
+    /// The trust list this command accepted, once it has asked: validating every
+    /// recipient and every letter of a sync against one list costs one fetch and one
+    /// signature check, not one per certificate.
+    private let acceptedTrustList = Mutex<TrustList?>(nil)
 
     public init(home: ClientHome, environment: [String: String] = ProcessInfo.processInfo.environment,
                 progress: TransferProgress? = nil) throws {
@@ -67,15 +72,21 @@ public final class ClientSession: @unchecked Sendable {
         get throws { try CMSSigner(key: signing.key, certificate: signing.certificate, chain: intermediates) }
     }
 
-    /// The current trust list from the server, checked against the pinned registry signer;
-    /// nil for a client outside any federation.
+    /// The current trust list from the server, checked against the pinned registry signer
+    /// (fetched on the first call of the session, then reused); nil for a client outside
+    /// any federation.
     func trustList() throws -> TrustList? {
         guard let smiSigner else { return nil }
+        if let accepted = acceptedTrustList.withLock({ $0 }) { return accepted }
         let consumer = try TrustListConsumer(pinnedSigner: smiSigner, cacheURL: home.path("trust-list.der"))
+        let list: TrustList
         if let fresh = try? api.trustList() {
-            return try consumer.accept(der: fresh, at: Date())
+            list = try consumer.accept(der: fresh, at: Date())
+        } else {
+            list = try consumer.current(at: Date())
         }
-        return try consumer.current(at: Date())
+        acceptedTrustList.withLock { $0 = list }
+        return list
     }
 
     /// Validates a certificate of `address`'s domain for `purpose`; throws a
