@@ -10,6 +10,7 @@
 public import Foundation
 public import SEMCredentials
 import SEMCrypto
+import SEMMessage
 
 /// `sem.json`.
 public struct ClientConfiguration: Codable, Sendable, Equatable {
@@ -37,7 +38,7 @@ public struct ClientConfiguration: Codable, Sendable, Equatable {
     public init(address: String, ca: Endpoint, mail: Endpoint, signingKeys: KeyStoreConfiguration,
                 encryptionKeys: KeyStoreConfiguration = .file(), attachmentThreshold: Int = 256 << 10) {
         self.address = address.lowercased()
-        domain = String(self.address.split(separator: "@").last ?? "")
+        domain = MailAddress(self.address).domain
         self.ca = ca
         self.mail = mail
         self.signingKeys = signingKeys

@@ -141,7 +141,7 @@ extension ClientSession {
         guard let list = try trustList(), let own = list.domain(named: configuration.domain)?.profile else { return .aes256GCM }
         var chosen: ContentEncryptionAlgorithm?
         for (recipient, certificate) in zip(recipients, certificates) {
-            let domain = String(recipient.split(separator: "@").last ?? "")
+            let domain = MailAddress(recipient).domain
             guard let profile = list.domain(named: domain)?.profile else { continue }
             let suite: NegotiatedSuite
             do {

@@ -8,6 +8,7 @@ import SEMCredentials
 import SEMTransport
 public import SEMCrypto
 import SEMFederation
+import SEMMessage
 import Synchronization
 
 /// Hears how a long transfer goes: what moves, the bytes done, and the bytes in all.
@@ -93,7 +94,7 @@ public final class ClientSession: @unchecked Sendable {
     /// `ClientError(.verificationFailed)` naming the reason.
     func validate(_ certificate: Certificate, of address: String, purpose: CertificatePurpose,
                   intermediates extra: [Certificate] = [], at time: Date = Date()) throws {
-        let domain = String(address.lowercased().split(separator: "@").last ?? "")
+        let domain = MailAddress(address).domain
         let anchor: Certificate
         if domain == configuration.domain {
             anchor = root

@@ -6,6 +6,7 @@ public import SEMCrypto
 public import SEMFederation
 public import SEMCredentials
 public import SEMLogging
+import SEMMessage
 import SEMPolicy
 
 /// Limits and choices of one mail server (`mail.json`).
@@ -105,10 +106,8 @@ public final class MailService: Sendable {
 
     // MARK: Helpers
 
-    static func domain(of address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "" }
-        return String(address[address.index(after: at)...]).lowercased()
-    }
+    /// The part after the last "@", lower-cased (as `MailAddress.domain` reads it).
+    static func domain(of address: String) -> String { MailAddress(address).domain }
 
     /// A checked, lower-cased mailbox address.
     static func address(_ text: String) throws -> String {

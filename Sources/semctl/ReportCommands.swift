@@ -33,16 +33,15 @@ enum ReportCommands {
         try parsed.expectPositionals(atMost: 1)
         let id = try parsed.positional(0, "the report id")
         guard let report = reports.first(where: { $0.id == id }) else { throw UsageError("There is no report \(id).") }
-        let senderDomain = String(report.sender.split(separator: "@").last ?? "")
-        guard senderDomain != directory.domain else {
+        let request = AbuseReportRequest(domain: directory.domain, sender: report.sender, messageId: report.messageId,
+                                         reason: report.reason)
+        guard request.senderDomain != directory.domain else {
             throw UsageError("\(report.sender) is a sender of \(directory.domain); suspend it here (semctl sender suspend), "
                              + "the SMI takes reports about other domains' senders.")
         }
         guard let settings = try directory.federationSettings() else {
             throw UsageError("The domain \(directory.domain) has not registered with an SMI (semctl smi register).")
         }
-        let request = AbuseReportRequest(domain: directory.domain, sender: report.sender, messageId: report.messageId,
-                                         reason: report.reason)
         let sequence = try directory.smiClient(settings).fileReport(signedRequest: try request.signed(by: FederationCommands.administrator(directory)))
         print("report \(id) about \(report.sender) filed with the SMI (log entry \(sequence))")
         return 0
