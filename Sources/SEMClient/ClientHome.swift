@@ -85,9 +85,7 @@ public struct ClientHome: Sendable {
         }
     }
 
-    func certificateIfPresent(_ name: String) -> Certificate? {
-        try? Certificate(pemEncoded: String(contentsOf: path("pki/\(name).pem"), encoding: .utf8))
-    }
+    func certificateIfPresent(_ name: String) -> Certificate? { try? certificate(name) }
 
     func writeCertificate(_ certificate: Certificate, as name: String) throws {
         try Data(certificate.pemEncoded.utf8).write(to: path("pki/\(name).pem"), options: .atomic)

@@ -6,6 +6,9 @@ import SEMCrypto
 import SEMTransport
 
 extension ClientSession {
+    /// The local store's setting with the server version of the address book last seen.
+    static let addressBookVersion = "address-book-version"
+
     public func contacts() throws -> [ClientStore.Contact] { try store.contacts() }
 
     public func addContact(name: String, address: String) throws {
@@ -25,10 +28,10 @@ extension ClientSession {
     func pushAddressBook() throws {
         for _ in 0..<3 {
             let sealed = try CMSEnvelope.encrypt(try JSONEncoder().encode(try store.contacts()), for: [encryption.certificate])
-            let version = try store.setting("address-book-version").flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+            let version = try store.numberSetting(Self.addressBookVersion)
             do {
                 let stored = try api.putAddressBook(sealed, expected: version)
-                try store.setSetting("address-book-version", Data(String(stored).utf8))
+                try store.setNumberSetting(Self.addressBookVersion, stored)
                 return
             } catch let error as HTTPRemoteError where error.status == 409 {
                 let local = try store.contacts()
@@ -43,13 +46,13 @@ extension ClientSession {
     /// Takes the server's address book when it is newer than ours.
     func pullAddressBook(force: Bool = false) throws {
         guard let (version, sealed) = try remote({ try api.addressBook() }) else { return }
-        let local = try store.setting("address-book-version").flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+        let local = try store.numberSetting(Self.addressBookVersion)
         guard force || version > local else { return }
         let content: Data
         do { content = try CMSEnvelope.decrypt(sealed, key: encryption.key, certificate: encryption.certificate).content } catch {
             throw ClientError(.verificationFailed, "The address book on the server does not open with this key: \(error)")
         }
         try store.replaceContacts(try JSONDecoder().decode([ClientStore.Contact].self, from: content))
-        try store.setSetting("address-book-version", Data(String(version).utf8))
+        try store.setNumberSetting(Self.addressBookVersion, version)
     }
 }

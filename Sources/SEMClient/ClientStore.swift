@@ -122,11 +122,18 @@ public final class ClientStore: @unchecked Sendable {
         try guarded { _ = try database.execute("INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", [.text(name), .blob(value)]) }
     }
 
-    var cursor: Int64 {
-        get throws { try setting("cursor").flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0 }
+    /// A setting that holds a number (a sync cursor, a version); 0 when it is not set.
+    func numberSetting(_ name: String) throws -> Int64 {
+        try setting(name).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
     }
 
-    func setCursor(_ value: Int64) throws { try setSetting("cursor", Data(String(value).utf8)) }
+    func setNumberSetting(_ name: String, _ value: Int64) throws { try setSetting(name, Data(String(value).utf8)) }
+
+    var cursor: Int64 {
+        get throws { try numberSetting("cursor") }
+    }
+
+    func setCursor(_ value: Int64) throws { try setNumberSetting("cursor", value) }
 
     // MARK: Messages
 
