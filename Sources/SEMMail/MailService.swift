@@ -131,8 +131,7 @@ public final class MailService: Sendable {
     /// A user as policy sees them; `certificate` (the one the user logged in with) tells the
     /// assurance level of their identity proofing, which rules and agreements may demand.
     func user(_ address: String, certificate: Certificate? = nil) throws -> RequestSubject {
-        let assurance = certificate.flatMap { SEMCredentials.AssuranceLevel(policies: $0.policies) }
-            .flatMap { SEMPolicy.AssuranceLevel(rawValue: $0.rawValue) }
+        let assurance = certificate.flatMap { SEMPolicy.AssuranceLevel(certificatePolicies: $0.policies) }
         do { return try RequestSubject(kind: .user, address: address, assurance: assurance) } catch {
             throw MailError(.invalidRequest, "\(address) cannot be asked about: \(error)")
         }

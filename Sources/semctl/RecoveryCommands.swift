@@ -159,8 +159,7 @@ enum RecoveryCommands {
     private static func decide(officer: Certificate, user: String, directory: DomainDirectory) throws -> DecisionResponse {
         let policy = try DomainPolicy(directory: directory, configuration: try directory.pdpConfiguration(),
                                       cacheTimeToLive: nil)
-        let assurance = SEMCredentials.AssuranceLevel(policies: officer.policies)
-            .flatMap { SEMPolicy.AssuranceLevel(rawValue: $0.rawValue) }
+        let assurance = SEMPolicy.AssuranceLevel(certificatePolicies: officer.policies)
         let subject = try RequestSubject(kind: .user, address: officer.emailAddresses.first?.lowercased(),
                                          assurance: assurance)
         return policy.engine.decide(DecisionRequest(subject: subject, action: .recoverKey,
