@@ -93,12 +93,12 @@ extension MailService {
         var results: [SubmissionResult.Recipient] = []
         var local: [String] = [], remote: [String: [String]] = [:]
         let list = try? trustList()
+        let subject = try user(sender, certificate: certificate)
         for recipient in recipients {
             let recipientDomain = Self.domain(of: recipient)
             let described = try resource(recipient, size: submission.content.count, attachments)
             // The user hands the message over for this recipient (submit), and the server
             // sends it on (send); the default policy words both per recipient.
-            let subject = try user(sender, certificate: certificate)
             let submitted = try decide(DecisionRequest(subject: subject, action: .submit, resource: described))
             let decision = submitted.isPermit
                 ? try decide(DecisionRequest(subject: subject, action: .send, resource: described)) : submitted
