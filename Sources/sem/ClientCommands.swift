@@ -86,17 +86,15 @@ enum ClientCommands {
         return 0
     }
 
-    static func inbox(_ arguments: [String]) throws -> Int32 {
-        let parsed = try Arguments(arguments, flags: ["json"])
-        let summaries = try ClientSession(home: home).inbox()
-        if parsed.flag("json") { return try printJSON(summaries) }
-        for summary in summaries { print(line(summary)) }
-        return 0
-    }
+    static func inbox(_ arguments: [String]) throws -> Int32 { try list(arguments) { try $0.inbox() } }
 
-    static func receipts(_ arguments: [String]) throws -> Int32 {
+    static func receipts(_ arguments: [String]) throws -> Int32 { try list(arguments) { try $0.receipts() } }
+
+    /// Prints the summaries `select` picks, a line each or as JSON with --json.
+    private static func list(_ arguments: [String],
+                             _ select: (ClientSession) throws -> [ClientStore.Summary]) throws -> Int32 {
         let parsed = try Arguments(arguments, flags: ["json"])
-        let summaries = try ClientSession(home: home).receipts()
+        let summaries = try select(try ClientSession(home: home))
         if parsed.flag("json") { return try printJSON(summaries) }
         for summary in summaries { print(line(summary)) }
         return 0
