@@ -141,9 +141,9 @@ extension MailService {
     }
 
     static func hostPort(_ endpoint: String) throws -> (String, UInt16) {
-        guard let colon = endpoint.lastIndex(of: ":"), let port = UInt16(endpoint[endpoint.index(after: colon)...]) else {
+        guard let (host, port) = HostPort.split(endpoint) else {
             throw MailError(.unavailable, "The endpoint \(endpoint) is not host:port.")
         }
-        return (String(endpoint[..<colon]), port)
+        return (host, port)
     }
 }

@@ -200,10 +200,9 @@ enum ClientCommands {
     static func endpoint(_ value: String, _ option: String) throws -> Endpoint {
         var text = Substring(value)
         if text.hasPrefix("https://") { text = text.dropFirst("https://".count).prefix { $0 != "/" } }
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
-              colon > text.startIndex else {
+        guard let (host, port) = HostPort.split(text) else {
             throw UsageError("\(option) must be HOST:PORT or https://HOST:PORT.")
         }
-        return Endpoint(host: String(text[..<colon]), port: port)
+        return Endpoint(host: host, port: port)
     }
 }

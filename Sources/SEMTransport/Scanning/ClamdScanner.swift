@@ -61,11 +61,10 @@ public struct ClamdScanner: Sendable {
 
     /// Parses `host:port`.
     public init(endpoint: String) throws {
-        guard let colon = endpoint.lastIndex(of: ":"), colon > endpoint.startIndex,
-              let port = UInt16(endpoint[endpoint.index(after: colon)...]), port != 0 else {
+        guard let (host, port) = HostPort.split(endpoint), port != 0 else {
             throw ScanError(.unavailable, "The scanner address \"\(endpoint)\" is not HOST:PORT.")
         }
-        self.init(host: String(endpoint[..<colon]), port: port)
+        self.init(host: host, port: port)
     }
 
     /// Scans `data` in one INSTREAM session.
