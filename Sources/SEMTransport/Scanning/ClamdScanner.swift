@@ -67,14 +67,13 @@ public struct ClamdScanner: Sendable {
         self.init(host: host, port: port)
     }
 
-    /// Scans `data` in one INSTREAM session.
+    /// Scans `data` in one INSTREAM session (cut into chunks as `scan(reading:)` cuts every piece).
     public func scan(_ data: Data) throws -> ScanVerdict {
-        var offset = 0
+        var handedOver = false
         return try scan {
-            guard offset < data.count else { return nil }
-            let end = min(data.count, offset + chunkSize)
-            defer { offset = end }
-            return data.subdata(in: offset..<end)
+            guard !handedOver else { return nil }
+            handedOver = true
+            return data
         }
     }
 
