@@ -106,15 +106,7 @@ extension Listener {
         }
         switch decision {
         case .queued(let startWorker):
-            if startWorker {
-                let name = "worker \(configuration.name)"
-                let thread = Thread { [self] in
-                    ThreadNaming.nameCurrentThread(name)
-                    workerLoop()
-                }
-                thread.name = name
-                thread.start()
-            }
+            if startWorker { ThreadNaming.start("worker \(configuration.name)") { [self] in workerLoop() } }
         case .stopping:
             descriptor.close()
         case .busy:

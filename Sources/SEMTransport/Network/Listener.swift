@@ -87,13 +87,7 @@ public final class Listener: Sendable {
         guard starting else { return }
         logger.info("listener.start", ["address": boundAddress, "max_connections": configuration.maximumConnections,
                                         "tls": configuration.tls != nil])
-        let name = "accept \(configuration.name)"
-        let thread = Thread { [self] in
-            ThreadNaming.nameCurrentThread(name)
-            acceptLoop()
-        }
-        thread.name = name
-        thread.start()
+        ThreadNaming.start("accept \(configuration.name)") { [self] in acceptLoop() }
     }
 
     /// Stops the listener (see the file comment for the steps) and returns what had to

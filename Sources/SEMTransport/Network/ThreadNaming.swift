@@ -6,6 +6,16 @@
 import Foundation
 
 enum ThreadNaming {
+    /// Starts a thread that carries `name`, for the system as well, and runs `body`.
+    static func start(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread {
+            nameCurrentThread(name)
+            body()
+        }
+        thread.name = name
+        thread.start()
+    }
+
     /// Names the calling thread; elsewhere than Linux, or without /proc, it only sets Thread.name.
     static func nameCurrentThread(_ name: String) {
         Thread.current.name = name
