@@ -54,19 +54,10 @@ public enum ClientEnrolment {
         let encryptionStore = try configuration.encryptionKeys.open(relativeTo: home.url, environment: environment)
         let est = try ESTClient(host: request.ca.host, port: request.ca.port, serverName: "ca.\(configuration.domain)",
                                 root: request.root)
-        let subject = DistinguishedName([("CN", request.address)])
-
         let signingKey = try signingStore.generateKey(label: ClientHome.Label.signing, algorithm: request.keyAlgorithm)
-        let signing = try est.enrol(address: request.address, code: request.code,
-                                    request: try CertificateSigningRequest(subject: subject, key: signingKey,
-                                                                           emailAddresses: [request.address]),
-                                    label: "sem-signing")
         let encryptionKey = try encryptionStore.generateKey(label: ClientHome.Label.encryption, algorithm: request.keyAlgorithm)
-        let archive = try CMSEnvelope.encrypt(try encryptionKey.pkcs8DER(), for: [try est.keyArchiveCertificate()])
-        let encryption = try est.enrol(address: request.address, code: request.code,
-                                       request: try CertificateSigningRequest(subject: subject, key: encryptionKey,
-                                                                              emailAddresses: [request.address]),
-                                       label: "sem-encryption", archivedKey: archive)
+        let (signing, encryption) = try obtainCertificates(from: est, address: request.address, code: request.code,
+                                                           signingKey: signingKey, encryptionKey: encryptionKey)
         let chain = try est.caCertificates().filter { $0 != request.root }
         try home.writeCertificate(request.root, as: "root")
         try Data(chain.map(\.pemEncoded).joined().utf8).write(to: home.path("pki/chain.pem"), options: .atomic)
@@ -78,5 +69,24 @@ public enum ClientEnrolment {
                                                                           environment: environment))
         try home.write(configuration)
         return configuration
+    }
+
+    /// The two EST enrolments (RFC 7030 §4.2) that one code allows: the signing
+    /// certificate for `signingKey`, then the encryption certificate for `encryptionKey`,
+    /// whose private key travels enveloped (CMS) to the CA's key-archive certificate; the
+    /// CA opens it only to check that it belongs to the request, and keeps it for recovery.
+    public static func obtainCertificates(from est: ESTClient, address: String, code: Secret, signingKey: PrivateKey,
+                                          encryptionKey: PrivateKey) throws -> (signing: Certificate, encryption: Certificate) {
+        let subject = DistinguishedName([("CN", address)])
+        let signing = try est.enrol(address: address, code: code,
+                                    request: try CertificateSigningRequest(subject: subject, key: signingKey,
+                                                                           emailAddresses: [address]),
+                                    label: ClientHome.Label.signing)
+        let archive = try CMSEnvelope.encrypt(try encryptionKey.pkcs8DER(), for: [try est.keyArchiveCertificate()])
+        let encryption = try est.enrol(address: address, code: code,
+                                       request: try CertificateSigningRequest(subject: subject, key: encryptionKey,
+                                                                              emailAddresses: [address]),
+                                       label: ClientHome.Label.encryption, archivedKey: archive)
+        return (signing, encryption)
     }
 }

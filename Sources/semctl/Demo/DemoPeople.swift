@@ -1,6 +1,7 @@
 // The demo's people and the client-side work they do: enrolment over EST, path
 // validation with OCSP, and questions to their domain's PDP over mutual TLS.
 import Foundation
+import SEMClient
 import SEMCredentials
 import SEMCrypto
 import SEMTransport
@@ -30,19 +31,11 @@ enum DemoPeople {
         let est = try ESTClient(host: "127.0.0.1", port: domain.ports.caHTTPS, serverName: "ca.\(domain.name)",
                                 root: domain.root)
         let keys = try EncryptedKeyFileStore(directory: keyDirectory, passphrase: Secret(passphrase))
-        let subject = DistinguishedName([("CN", address)])
         let signingKey = try signingKeys.generateKey(label: "signing", algorithm: .ecP256)
-        let signing = try est.enrol(address: address, code: Secret(code),
-                                    request: try CertificateSigningRequest(subject: subject, key: signingKey,
-                                                                           emailAddresses: [address]),
-                                    label: "sem-signing")
         let encryptionKey = try keys.generateKey(label: "encryption", algorithm: .ecP256)
-        let archiveCertificate = try domain.directory.certificate(DomainPKI.KeyLabel.keyArchive)
-        let envelope = try CMSEnvelope.encrypt(try encryptionKey.pkcs8DER(), for: [archiveCertificate])
-        let encryption = try est.enrol(address: address, code: Secret(code),
-                                       request: try CertificateSigningRequest(subject: subject, key: encryptionKey,
-                                                                              emailAddresses: [address]),
-                                       label: "sem-encryption", archivedKey: envelope)
+        let (signing, encryption) = try ClientEnrolment.obtainCertificates(from: est, address: address, code: Secret(code),
+                                                                           signingKey: signingKey,
+                                                                           encryptionKey: encryptionKey)
         return DemoUser(address: address, domain: domain,
                         signing: try CertifiedKey(certificate: signing, key: signingKey),
                         encryption: try CertifiedKey(certificate: encryption, key: encryptionKey))
