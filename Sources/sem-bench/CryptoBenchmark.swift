@@ -123,15 +123,8 @@ struct CryptoBenchmark {
 
     /// Deterministic bytes that do not compress, made once per size.
     static func pattern(_ count: Int) -> Data {
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        var bytes = [UInt8](repeating: 0, count: count)
-        for index in 0..<count {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            bytes[index] = UInt8(truncatingIfNeeded: state)
-        }
-        return Data(bytes)
+        var generator = PatternGenerator(length: count)
+        return generator.next(maximum: count)
     }
 }
 
