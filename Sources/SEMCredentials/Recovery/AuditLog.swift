@@ -79,7 +79,6 @@ public struct AuditLog: Sendable {
     public func verify(signer: PublicKey) throws -> AuditVerification {
         var expected: Int64 = 1
         var previous = AuditRecord.firstPrevious
-        var count = 0
         for row in try database.query("SELECT sequence, record, signature FROM audit_log ORDER BY sequence") {
             let sequence = try row.int(0), bytes = try row.data(1), signature = try row.data(2)
             guard sequence == expected else {
@@ -99,9 +98,8 @@ public struct AuditLog: Sendable {
             }
             previous = Digest.sha256(bytes).hexString
             expected += 1
-            count += 1
         }
-        return .valid(records: count, head: previous)
+        return .valid(records: Int(expected - 1), head: previous)
     }
 
     static var encoder: JSONEncoder {
