@@ -10,6 +10,8 @@ public final class ChildProcess: @unchecked Sendable {
     private let output = CapturedOutput()
     private let errors = CapturedOutput()
     private let launched = Mutex(false)
+    private let outputReader: FileHandle
+    private let errorReader: FileHandle
 
     /// Prepares `executable` without starting it: `launch` starts it and `waitUntilReady`
     /// waits for its readiness line. An owner that must stop every child it has on an
@@ -28,8 +30,8 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardOutput = outPipe
         process.standardError = errPipe
         process.standardInput = FileHandle.nullDevice
-        outPipe.fileHandleForReading.readabilityHandler = { [output] in output.append($0.availableData) }
-        errPipe.fileHandleForReading.readabilityHandler = { [errors] in errors.append($0.availableData) }
+        outputReader = outPipe.fileHandleForReading
+        errorReader = errPipe.fileHandleForReading
     }
 
     /// Starts `executable` and waits until a line of its standard output contains
@@ -47,6 +49,8 @@ public final class ChildProcess: @unchecked Sendable {
         guard !launched.withLock({ $0 }) else { return }
         try process.run()
         launched.withLock { $0 = true }
+        output.collect(from: outputReader, thread: "stdout \(name)")
+        errors.collect(from: errorReader, thread: "stderr \(name)")
     }
 
     /// Waits until a line of standard output contains `readyText`; throws naming the
@@ -105,4 +109,20 @@ private final class CapturedOutput: Sendable {
     private let data = Mutex(Data())
     func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
     var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    /// Reads `handle` until end of file with blocking reads on a thread of its own. Not
+    /// FileHandle.readabilityHandler: on Linux its dispatch read source can crash the
+    /// whole process in _dispatch_event_loop_drain when the pipe is torn down while the
+    /// source is still being cancelled, which happened here under a loaded test run.
+    func collect(from handle: FileHandle, thread name: String) {
+        let thread = Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                append(chunk)
+            }
+        }
+        thread.name = name
+        thread.start()
+    }
 }
